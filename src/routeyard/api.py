@@ -1,0 +1,227 @@
+"""The Python API: the same operations as the CLI, as plain functions.
+
+Each function opens the store (``home`` or ``ROUTEYARD_HOME``), does one
+thing and returns plain data in the contract's JSON shapes, so scripts, the
+CLI and the studio agree on what a run or a lineage looks like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from routeyard import ops
+from routeyard.errors import NotFoundError, PipelineError, RouteyardError
+from routeyard.pipeline import spec as specs
+from routeyard.pipeline.engine import Engine
+from routeyard.pipeline.events import Subscriber
+from routeyard.store import RunRecord, Store, VerifyReport, provenance
+
+
+def load_pipeline(
+    path: str | Path, overrides: dict[str, dict[str, Any]] | None = None
+) -> specs.PipelineSpec:
+    return specs.load_file(path, overrides)
+
+
+def run_pipeline(
+    pipeline: str | Path | specs.PipelineSpec,
+    *,
+    home: str | Path | None = None,
+    subscribers: list[Subscriber] | None = None,
+    engine_options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run a pipeline file (or parsed spec); returns the run object."""
+    spec = pipeline if isinstance(pipeline, specs.PipelineSpec) else load_pipeline(pipeline)
+    path = None if isinstance(pipeline, specs.PipelineSpec) else str(Path(pipeline).resolve())
+    with Store.open(home) as store:
+        engine = Engine(store, subscribers=subscribers, **(engine_options or {}))
+        run_id = asyncio.run(engine.run(spec, pipeline_path=path))
+        return run_object(store.catalog.get_run(run_id))
+
+
+def rerun(
+    run_ref: str,
+    from_step: str,
+    sets: dict[str, Any] | None = None,
+    *,
+    home: str | Path | None = None,
+    subscribers: list[Subscriber] | None = None,
+    engine_options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Re-run a past run from ``from_step``: that step and its descendants execute,
+    everything upstream is a cache hit. ``sets`` changes the step's parameters."""
+    with Store.open(home) as store:
+        old = store.catalog.get_run(store.catalog.resolve_run(run_ref))
+        step_name = from_step.split("[", 1)[0]
+        overrides = {k: dict(v) for k, v in (old.overrides or {}).items()}
+        if sets:
+            overrides.setdefault(step_name, {}).update(sets)
+        source = old.pipeline_path or f"run {old.id}"
+        try:
+            spec = specs.parse(
+                old.pipeline_text, source=source, base_dir=Path(old.base_dir), overrides=overrides
+            )
+        except PipelineError as exc:
+            if step_name not in _step_names(old.pipeline_text):
+                raise PipelineError(
+                    f"run {old.id} has no step '{step_name}'",
+                    hint=f"steps: {', '.join(_step_names(old.pipeline_text))}",
+                ) from None
+            raise PipelineError(
+                f"--set on step '{step_name}': {exc.message}", hint=exc.hint
+            ) from None
+        engine = Engine(store, subscribers=subscribers, **(engine_options or {}))
+        run_id = asyncio.run(
+            engine.run(
+                spec,
+                overrides=overrides,
+                parent_run_id=old.id,
+                rerun_from=from_step,
+                pipeline_path=old.pipeline_path,
+            )
+        )
+        return run_object(store.catalog.get_run(run_id))
+
+
+def parse_sets(pairs: list[str], *, cwd: Path | None = None) -> dict[str, Any]:
+    """``key=value`` pairs from the command line; values are YAML scalars.
+
+    A value that names an existing file (``mask=masks/new.png``) is made
+    absolute against the current folder, because the pipeline's own paths
+    are relative to the pipeline file, not to where the operator stands.
+    """
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise RouteyardError(f"--set '{pair}' is not key=value", hint="e.g. --set scale=4")
+        key, raw = pair.split("=", 1)
+        key = key.strip()
+        if not key:
+            raise RouteyardError(f"--set '{pair}' has no key", hint="e.g. --set scale=4")
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            value = raw
+        candidate = (cwd or Path.cwd()) / raw
+        if isinstance(value, str) and raw and candidate.is_file():
+            value = str(candidate.resolve())
+        out[key] = value
+    return out
+
+
+def show_run(run_ref: str = "last", *, home: str | Path | None = None) -> dict[str, Any]:
+    with Store.open(home) as store:
+        return run_object(store.catalog.get_run(store.catalog.resolve_run(run_ref)))
+
+
+def list_runs(*, home: str | Path | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    with Store.open(home) as store:
+        return [
+            {
+                "run": r.id,
+                "status": r.status,
+                "created_at": r.created_at,
+                "cost_usd": r.cost_usd,
+                "pipeline": r.pipeline_path,
+                "parent_run": r.parent_run_id,
+                "rerun_from": r.rerun_from,
+            }
+            for r in store.catalog.list_runs(limit)
+        ]
+
+
+def lineage(asset_ref: str, *, home: str | Path | None = None) -> dict[str, Any]:
+    with Store.open(home) as store:
+        return provenance.lineage(store.catalog, store.catalog.resolve_asset(asset_ref))
+
+
+def export_run(run_ref: str, dest: str | Path, *, home: str | Path | None = None) -> dict[str, Any]:
+    """Write a run's deliverables (the outputs of its final steps) and their provenance."""
+    with Store.open(home) as store:
+        run = store.catalog.get_run(store.catalog.resolve_run(run_ref))
+        assets = deliverables(run)
+        if not assets:
+            raise NotFoundError(
+                f"run {run.id} has no outputs to export",
+                hint="check `routeyard show` for failed steps",
+            )
+        return provenance.export_assets(
+            store.catalog,
+            store.path_of,
+            assets,
+            Path(dest),
+            extra={"run": run.id, "status": run.status, "pipeline": run.pipeline_path},
+        )
+
+
+def verify_store(*, home: str | Path | None = None) -> VerifyReport:
+    with Store.open(home) as store:
+        return store.verify()
+
+
+def deliverables(run: RunRecord) -> list[str]:
+    """Outputs of the run's final steps: those no other step reads, export steps excluded
+    (their output is the sidecar; what they exported are their inputs)."""
+    spec_steps = _read_steps(run.pipeline_text)
+    read = {src for s in spec_steps.values() for src in _as_list(s.get("input"))}
+    out: list[str] = []
+    for step in run.steps:
+        if step.status not in ("executed", "cached"):
+            continue
+        if step.op == "export":
+            out.extend(a for a in step.inputs if a not in out)
+        elif step.step not in read:
+            out.extend(a for a in step.outputs if a not in out)
+    return out
+
+
+def run_object(run: RunRecord) -> dict[str, Any]:
+    """A run in the contract's JSON shape (plus a few fields scripts find useful)."""
+    return {
+        "run": run.id,
+        "status": run.status,
+        "steps": [
+            {
+                "name": s.node,
+                "op": s.op,
+                "status": s.status,
+                "model": s.model,
+                "provider": s.provider,
+                "outputs": list(s.outputs),
+                "cost_usd": s.cost_usd,
+                "seconds": s.seconds,
+                "seed": s.seed,
+                "error": s.error,
+                "warnings": s.warnings,
+            }
+            for s in run.steps
+        ],
+        "cost_usd": run.cost_usd,
+        "parent_run": run.parent_run_id,
+        "rerun_from": run.rerun_from,
+        "error": run.error,
+    }
+
+
+def op_names() -> list[str]:
+    return ops.known_ops()
+
+
+def _read_steps(text: str) -> dict[str, dict]:
+    data = yaml.safe_load(text) or {}
+    steps = data.get("steps") or {}
+    return {k: v for k, v in steps.items() if isinstance(v, dict)}
+
+
+def _step_names(text: str) -> list[str]:
+    return list(_read_steps(text))
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)

@@ -1,0 +1,46 @@
+"""The brief: what the operator wants, in the fields the contract fixes.
+
+Unknown fields are errors (a typo like ``budget:`` for ``budget_usd:`` would
+otherwise silently remove the budget guard).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
+
+
+class ImageDeliverable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    width: PositiveInt | None = None
+    height: PositiveInt | None = None
+
+
+class VideoDeliverable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seconds: PositiveFloat | None = None
+    fps: PositiveInt | None = None
+    aspect: str | None = Field(default=None, pattern=r"^\d+:\d+$")
+
+
+class Deliverables(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    image: ImageDeliverable | None = None
+    video: VideoDeliverable | None = None
+
+
+class Brief(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    text: str | None = None
+    style: str | None = None
+    motion: Literal["cinematic", "gentle", "none"] | None = None
+    deliver: Deliverables | None = None
+    references: dict[str, str] = Field(default_factory=dict)
+    budget_usd: float | None = Field(default=None, ge=0)
+    deadline_s: PositiveFloat | None = None
+    policy: Literal["quality", "balanced", "economy", "fast"] = "balanced"
+    tags: list[str] = Field(default_factory=list)

@@ -1,0 +1,300 @@
+"""The ``routeyard`` command line: a thin shell over ``routeyard.api``.
+
+Errors the user can fix print as one line plus a hint and exit non-zero;
+``--json`` prints the contract's JSON on stdout (progress, if any, goes to
+stderr). Ctrl-C cancels a run cleanly and says how to resume.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.tree import Tree
+
+from routeyard import api
+from routeyard.errors import RouteyardError
+from routeyard.pipeline.events import Event
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Route a creative brief through generative models, with lineage and re-runs.",
+)
+store_app = typer.Typer(no_args_is_help=True, help="Inspect and check the store.")
+app.add_typer(store_app, name="store")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Store folder (default: ROUTEYARD_HOME or ./.routeyard)."),
+]
+
+
+class _ProgressDisplay:
+    """Turns engine events into a progress bar on stderr (only on a terminal)."""
+
+    FINAL = {"finished", "cached", "failed", "skipped", "cancelled"}
+
+    def __init__(self, enabled: bool) -> None:
+        self.run_id: str | None = None
+        self.enabled = enabled
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        self.task = None
+        self.running: set[str] = set()
+
+    def __call__(self, event: Event) -> None:
+        self.run_id = event.run_id
+        if not self.enabled:
+            return
+        if event.kind == "run_started":
+            self.progress.start()
+            self.task = self.progress.add_task("starting", total=event.data["nodes"])
+        elif event.kind == "started":
+            self.running.add(event.node)
+        elif event.kind in self.FINAL:
+            self.running.discard(event.node)
+            self.progress.advance(self.task)
+            if event.kind == "failed":
+                self.progress.console.print(f"[red]✗ {event.node}[/]: {event.data.get('error')}")
+        elif event.kind == "run_finished":
+            self.progress.stop()
+            return
+        if self.task is not None:
+            label = ", ".join(sorted(self.running)[:3]) or "waiting"
+            self.progress.update(self.task, description=f"running {label}")
+
+    def stop(self) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _print_run(run: dict[str, Any]) -> None:
+    colour = {"done": "green", "failed": "red", "cancelled": "yellow"}.get(run["status"], "white")
+    title = f"run {run['run']} — [{colour}]{run['status']}[/]"
+    if run.get("parent_run"):
+        title += f" (re-run of {run['parent_run']} from '{run['rerun_from']}')"
+    table = Table(title=title, title_justify="left")
+    for col in ("step", "op", "status", "model", "seconds", "outputs"):
+        table.add_column(col)
+    for s in run["steps"]:
+        secs = "" if s["seconds"] is None else f"{s['seconds']:.2f}"
+        status = s["status"] if not s.get("error") else f"{s['status']}: {s['error']}"
+        table.add_row(
+            s["name"],
+            s["op"],
+            status,
+            s["model"] or "",
+            secs,
+            " ".join(a[:12] for a in s["outputs"]),
+        )
+    out.print(table)
+    out.print(f"cost ${run['cost_usd']:.2f}")
+
+
+def _run_with_progress(fn, as_json: bool):
+    display = _ProgressDisplay(enabled=err.is_terminal)
+    try:
+        return fn([display])
+    except KeyboardInterrupt:
+        display.stop()
+        rid = display.run_id or "?"
+        raise RouteyardError(
+            f"cancelled: run {rid} stopped; finished steps are kept",
+            hint="run the same command again to resume from the cache",
+        ) from None
+    finally:
+        display.stop()
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Pipeline YAML file.")],
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """Run a pipeline; finished steps of earlier runs are reused from the cache."""
+    result = _run_with_progress(
+        lambda subs: api.run_pipeline(file, home=home, subscribers=subs), as_json
+    )
+    _emit_json(result) if as_json else _print_run(result)
+    if result["status"] != "done":
+        raise typer.Exit(1)
+
+
+@app.command()
+def rerun(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run id, prefix, or 'last'.")],
+    from_step: Annotated[
+        str, typer.Option("--from", help="Step to re-execute (with its descendants).")
+    ],
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="key=value for that step (repeatable).")
+    ] = None,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """Re-run from one step: it and its descendants execute, everything upstream is cached."""
+    overrides = api.parse_sets(sets or [])
+    result = _run_with_progress(
+        lambda subs: api.rerun(run_ref, from_step, overrides, home=home, subscribers=subs), as_json
+    )
+    _emit_json(result) if as_json else _print_run(result)
+    if result["status"] != "done":
+        raise typer.Exit(1)
+
+
+@app.command()
+def show(
+    run_ref: Annotated[
+        str, typer.Argument(metavar="RUN", help="Run id, prefix, or 'last'.")
+    ] = "last",
+    list_all: Annotated[bool, typer.Option("--list", help="List recent runs instead.")] = False,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """Show a past run (default: the last one), or list runs."""
+    if list_all:
+        runs = api.list_runs(home=home)
+        if as_json:
+            _emit_json(runs)
+            return
+        table = Table("run", "status", "cost", "pipeline", "re-run of")
+        for r in runs:
+            table.add_row(
+                r["run"],
+                r["status"],
+                f"${r['cost_usd']:.2f}",
+                r["pipeline"] or "",
+                r["parent_run"] or "",
+            )
+        out.print(table)
+        return
+    result = api.show_run(run_ref, home=home)
+    _emit_json(result) if as_json else _print_run(result)
+
+
+@app.command()
+def lineage(
+    asset: Annotated[str, typer.Argument(help="Asset id or unique prefix.")],
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """Trace an asset back to its sources: op, model, provider, prompt, seed, params."""
+    tree = api.lineage(asset, home=home)
+    if as_json:
+        _emit_json(tree)
+        return
+    root = Tree(_lineage_label(tree))
+    _grow(root, tree)
+    out.print(root)
+
+
+def _lineage_label(node: dict[str, Any]) -> str:
+    if node["step"] is None:
+        src = node.get("source") or "imported"
+        return f"[bold]{node['asset'][:12]}[/] ← source {src}"
+    bits = [
+        f"[bold]{node['asset'][:12]}[/] ← {node['step']} ({node['op']}, {node['model']} @ {node['provider']})",
+        f"seed {node['seed']}",
+    ]
+    if node.get("prompt"):
+        bits.append(f"prompt {node['prompt']!r}")
+    if node["params"]:
+        bits.append("params " + json.dumps(node["params"], sort_keys=True))
+    if node.get("seconds") is not None:
+        bits.append(f"{node['seconds']:.2f}s ${node['cost_usd']:.2f}")
+    return " · ".join(bits)
+
+
+def _grow(branch: Tree, node: dict[str, Any]) -> None:
+    for parent in node["parents"]:
+        _grow(branch.add(_lineage_label(parent)), parent)
+
+
+@app.command("export")
+def export_cmd(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN")],
+    dest: Annotated[Path, typer.Argument(metavar="DIR")],
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """Write a run's deliverables with embedded provenance and a provenance.json sidecar."""
+    sidecar = api.export_run(run_ref, dest, home=home)
+    if as_json:
+        _emit_json({"dir": str(dest), "files": [d["file"] for d in sidecar["deliverables"]]})
+        return
+    for d in sidecar["deliverables"]:
+        out.print(f"{dest / d['file']}  ← {d['asset'][:12]}")
+    out.print(f"{dest / 'provenance.json'}")
+
+
+@store_app.command("verify")
+def store_verify(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
+    """Re-hash every blob; report corrupt, missing and orphaned blobs."""
+    report = api.verify_store(home=home)
+    if as_json:
+        _emit_json(
+            {
+                "checked": report.checked,
+                "ok": report.ok,
+                "corrupt": report.corrupt,
+                "missing": report.missing,
+                "orphans": report.orphans,
+            }
+        )
+    else:
+        out.print(
+            f"checked {report.checked} assets: {len(report.corrupt)} corrupt, "
+            f"{len(report.missing)} missing, {len(report.orphans)} orphan blobs"
+        )
+        for d in report.corrupt:
+            out.print(f"[red]corrupt[/] {d}")
+        for d in report.missing:
+            out.print(f"[red]missing[/] {d}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="routeyard", standalone_mode=False)
+    except RouteyardError as exc:
+        err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        if exc.hint:
+            err.print(f"hint: {exc.hint}", highlight=False, soft_wrap=True)
+        sys.exit(130 if exc.message.startswith("cancelled") else exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("cancelled")
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

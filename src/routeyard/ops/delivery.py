@@ -1,0 +1,95 @@
+"""``select`` and ``export``: the deliver stage.
+
+``select`` keeps one asset out of a fan-out (the best by a recorded gate
+score, or by position); ``export`` writes deliverables to a folder with the
+provenance embedded and in a sidecar. Both aggregate every branch of their
+inputs rather than being mapped over them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import NonNegativeInt
+
+from routeyard.canonical import sha256_hex
+from routeyard.ops import register
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
+from routeyard.store.provenance import SIDECAR, export_assets
+
+
+class SelectParams(OpParams):
+    by: str = "index"
+    index: NonNegativeInt = 0
+    order: Literal["max", "min"] = "max"
+
+
+@register
+class SelectOp(Op):
+    name = "select"
+    stage = "deliver"
+    Params = SelectParams
+    max_inputs = None
+    aggregates = True
+    threaded = False
+
+    def run(self, ctx: OpContext, inputs: list[InputAsset], params: SelectParams) -> list[Output]:
+        ids = [i.id for i in inputs]
+        if params.by == "index":
+            if params.index >= len(ids):
+                raise OpInputError(
+                    f"index {params.index} is out of range: the step has {len(ids)} inputs"
+                )
+            chosen = ids[params.index]
+            reason = f"input #{params.index}"
+        else:
+            scores = ctx.catalog.gate_scores(ids, params.by)
+            missing = [i[:12] for i in ids if i not in scores]
+            if missing:
+                raise OpInputError(
+                    f"no '{params.by}' score for inputs {', '.join(missing)}; "
+                    f"add a gate {{check: {params.by}}} to the step that makes them"
+                )
+            pick = max if params.order == "max" else min
+            chosen = pick(ids, key=lambda i: scores[i])
+            reason = f"{params.order} {params.by} score {scores[chosen]:.3f}"
+        return [Output(existing=chosen, meta={"selected_by": reason})]
+
+
+class ExportParams(OpParams):
+    dir: str = "out"
+
+
+@register
+class ExportOp(Op):
+    name = "export"
+    stage = "deliver"
+    Params = ExportParams
+    max_inputs = None
+    aggregates = True
+    threaded = False
+    has_side_effects = True
+
+    def run(self, ctx: OpContext, inputs: list[InputAsset], params: ExportParams) -> list[Output]:
+        dest = self._dest(ctx, params)
+        sidecar = export_assets(ctx.catalog, ctx.asset_path, [i.id for i in inputs], dest)
+        data = json.dumps(sidecar, indent=2, sort_keys=True).encode()
+        return [Output(data=data, mime_hint="application/json", meta={"dir": str(dest)})]
+
+    def still_valid(self, params: ExportParams, outputs: list[str], ctx: OpContext) -> bool:
+        dest = self._dest(ctx, params)
+        try:
+            sidecar = json.loads((dest / SIDECAR).read_text())
+            return all(
+                sha256_hex((dest / f["file"]).read_bytes()) == f["sha256"]
+                for f in sidecar["deliverables"]
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+
+    @staticmethod
+    def _dest(ctx: OpContext, params: ExportParams) -> Path:
+        dest = Path(params.dir).expanduser()
+        return dest if dest.is_absolute() else ctx.base_dir / dest

@@ -1,0 +1,1 @@
+"""Plan spec (YAML ⇄ DAG), cache keys and the engine that executes plans."""

@@ -1,0 +1,583 @@
+"""The engine: executes a plan's DAG with caching, retries, fallbacks and a budget.
+
+One asyncio loop runs every node as a task that waits for its inputs. A
+node first computes its cache key; on a hit it records the stored outputs
+and costs nothing. Otherwise it takes a slot for its provider (and model,
+where limited), runs, retries transient failures with jittered backoff,
+falls back along its route's chain on permanent ones, and records its
+outputs, lineage and cache entry in one transaction. Ctrl-C cancels every
+running node, which records itself as cancelled; blobs are atomic and a
+step's catalog writes are one transaction, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import secrets
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from routeyard import ops
+from routeyard.config import Limits, RetryPolicy
+from routeyard.errors import MediaError, PipelineError
+from routeyard.ops import InputAsset, Op, OpContext, OpInputError, Output
+from routeyard.pipeline.budget import Budget
+from routeyard.pipeline.cachekey import cache_key, drawn_seed
+from routeyard.pipeline.events import Event, EventBus, Subscriber
+from routeyard.pipeline.plan import Node, Plan, build
+from routeyard.pipeline.retry import backoff_delay
+from routeyard.pipeline.spec import PipelineSpec
+from routeyard.providers import LocalProvider, Provider, ProviderError, ProviderResult, Task
+from routeyard.providers.base import JobLedger
+from routeyard.routing import LocalRouter, RouteChoice, RouteDecision, Router
+from routeyard.secrets import redact
+from routeyard.store import NewAsset, Store
+
+OK = ("executed", "cached")
+_INLINE_BYTES = 256 * 1024  # smaller outputs are stored on the loop thread
+_EVENT_FLUSH = 256
+
+
+@dataclass
+class Outcome:
+    status: str
+    outputs: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class _Run:
+    id: str
+    plan: Plan
+    decisions: dict[str, RouteDecision]
+    force: set[str]
+    budget: Budget
+    done: dict[str, asyncio.Event] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        router: Router | None = None,
+        providers: dict[str, Provider] | None = None,
+        limits: Limits | None = None,
+        retry: RetryPolicy | None = None,
+        subscribers: list[Subscriber] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = store.catalog
+        self.router: Router = router or LocalRouter()
+        self.providers: dict[str, Provider] = {"local": LocalProvider(), **(providers or {})}
+        self.limits = limits or Limits()
+        self.retry = retry or RetryPolicy()
+        self.events = EventBus(subscribers)
+        self.rng = rng or random.Random()
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    # ------------------------------------------------------------------ plan
+    def route(self, plan: Plan) -> dict[str, RouteDecision]:
+        """Route every node before anything runs, so a bad model fails fast."""
+        decisions = {}
+        for node in plan.nodes.values():
+            op = ops.get_op(node.op)
+            try:
+                decision = self.router.decide(
+                    op=op, model=node.model, params=node.params, brief=plan.spec.brief
+                )
+            except PipelineError as exc:
+                line = plan.spec.steps[node.step].line
+                raise PipelineError(
+                    f"{plan.spec.source}:{line}: step '{node.step}': {exc.message}", hint=exc.hint
+                ) from None
+            for choice in decision.chain:
+                if choice.provider not in self.providers:
+                    raise PipelineError(
+                        f"step '{node.step}': provider '{choice.provider}' is not configured",
+                        hint="check `routeyard providers check`",
+                    )
+            decisions[node.id] = decision
+        return decisions
+
+    # ------------------------------------------------------------------- run
+    async def run(
+        self,
+        spec: PipelineSpec,
+        *,
+        overrides: dict[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        rerun_from: str | None = None,
+        pipeline_path: str | None = None,
+    ) -> str:
+        """Execute ``spec``; returns the run id. ``rerun_from`` forces that step and its descendants."""
+        plan = build(spec)
+        decisions = self.route(plan)
+        force = plan.descendants(plan.resolve(rerun_from)) if rerun_from else set()
+        with self.store.run_lock():
+            self.catalog.mark_interrupted()
+            run_id = uuid.uuid4().hex[:12]
+            brief = spec.brief
+            self.catalog.create_run(
+                run_id=run_id,
+                pipeline_path=pipeline_path,
+                base_dir=str(spec.base_dir),
+                pipeline_text=spec.text,
+                overrides=redact(overrides or {}),
+                parent_run_id=parent_run_id,
+                rerun_from=rerun_from,
+                budget_usd=brief.budget_usd if brief else None,
+                pid=os.getpid(),
+            )
+            run = _Run(
+                id=run_id,
+                plan=plan,
+                decisions=decisions,
+                force=force,
+                budget=Budget(brief.budget_usd if brief else None),
+            )
+            try:
+                await self._execute(run)
+            finally:
+                self.catalog.add_events(self.events.drain())
+                shutil.rmtree(self.store.home / "work" / run_id, ignore_errors=True)
+        return run_id
+
+    async def _execute(self, run: _Run) -> None:
+        self._emit(run, "run_started", data={"nodes": len(run.plan.nodes)})
+        for node in run.plan.nodes.values():
+            run.done[node.id] = asyncio.Event()
+            self._emit(run, "queued", node.id, {"step": node.step, "op": node.op})
+        tasks = [
+            asyncio.create_task(self._node(run, node, i), name=node.id)
+            for i, node in enumerate(run.plan.nodes.values())
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            for t in tasks:
+                t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait(tasks)
+            self._finish(run, "cancelled", "cancelled by the user")
+            raise
+        statuses = {o.status for o in run.outcomes.values()}
+        failed = [n for n, o in run.outcomes.items() if o.status == "failed"]
+        if statuses <= set(OK):
+            self._finish(run, "done", None)
+        else:
+            self._finish(run, "failed", f"{len(failed)} step(s) failed: {', '.join(failed[:5])}")
+
+    def _finish(self, run: _Run, status: str, error: str | None) -> None:
+        self.catalog.finish_run(run.id, status=status, cost_usd=run.budget.spent, error=error)
+        self._emit(run, "run_finished", data={"status": status, "cost_usd": run.budget.spent})
+
+    # ------------------------------------------------------------------ node
+    async def _node(self, run: _Run, node: Node, position: int) -> None:
+        outcome = Outcome("failed")
+        step_id: list[int] = []  # set once the step row exists
+        try:
+            for dep in node.deps:
+                await run.done[dep].wait()
+            bad = [d for d in node.deps if run.outcomes[d].status not in OK]
+            if bad:
+                outcome = Outcome("skipped", error=f"input '{bad[0]}' did not complete")
+                self.catalog.start_step(
+                    run.id,
+                    node.id,
+                    node.step,
+                    position,
+                    op=node.op,
+                    model=node.model,
+                    status="skipped",
+                    error=outcome.error,
+                )
+                self._emit(run, "skipped", node.id, {"reason": outcome.error})
+            else:
+                outcome = await self._run_node(run, node, position, step_id)
+        except asyncio.CancelledError:
+            outcome = Outcome("cancelled", error="cancelled")
+            if step_id:
+                self.catalog.update_step(
+                    step_id[0],
+                    status="cancelled",
+                    finished_at=time.time(),
+                    error="cancelled by the user",
+                )
+            else:
+                self.catalog.start_step(
+                    run.id,
+                    node.id,
+                    node.step,
+                    position,
+                    op=node.op,
+                    model=node.model,
+                    status="cancelled",
+                )
+            self._emit(run, "cancelled", node.id)
+            raise
+        finally:
+            run.outcomes[node.id] = outcome
+            run.done[node.id].set()
+            if len(self.events.pending) >= _EVENT_FLUSH:
+                self.catalog.add_events(self.events.drain())
+
+    async def _run_node(self, run: _Run, node: Node, position: int, step_id: list[int]) -> Outcome:
+        op = ops.get_op(node.op)
+        params = op.Params.model_validate(node.params)
+        spec = run.plan.spec
+        input_ids = [a for dep in node.deps for a in run.outcomes[dep].outputs]
+        inputs = [self._input(a) for a in input_ids]
+        files = await self._import_files(op, params, spec.base_dir, node)
+        seed = self._seed(node)
+        decision = run.decisions[node.id]
+        record = redact(params.model_dump(mode="json"))
+        prompt = record.get("prompt") or (spec.brief.prompt if spec.brief else None)
+        lineage_inputs = input_ids + [f.id for f in files.values()]
+        ctx = self._context(run, node, seed, files)
+        keys = [self._key(op, c, params, seed, input_ids, files) for c in decision.chain]
+
+        if node.id not in run.force:
+            for choice, key in zip(decision.chain, keys, strict=True):
+                hit = self._cache_hit(key, op, params, ctx)
+                if hit is not None:
+                    cached_from, outputs = hit
+                    self.catalog.record_cached(
+                        run.id,
+                        node.id,
+                        node.step,
+                        position,
+                        cached_from=cached_from,
+                        outputs=outputs,
+                        op=node.op,
+                        model=choice.model,
+                        provider=choice.provider,
+                        model_version=choice.version,
+                        status="cached",
+                        cache_key=key,
+                        seed=seed,
+                        params=record,
+                        inputs=lineage_inputs,
+                        prompt=prompt,
+                        seconds=0.0,
+                    )
+                    self._emit(run, "cached", node.id, {"outputs": outputs})
+                    return Outcome("cached", tuple(outputs))
+
+        first = decision.chosen
+        step_id.append(
+            self.catalog.start_step(
+                run.id,
+                node.id,
+                node.step,
+                position,
+                op=node.op,
+                model=first.model,
+                provider=first.provider,
+                model_version=first.version,
+                status="running",
+                seed=seed,
+                params=record,
+                inputs=lineage_inputs,
+                prompt=prompt,
+                started_at=time.time(),
+            )
+        )
+        self.catalog.record_route(step_id[0], decision.to_dict())
+        errors: list[str] = []
+        started = time.perf_counter()
+        for i, (choice, key) in enumerate(zip(decision.chain, keys, strict=True)):
+            if i:
+                self._emit(run, "fallback", node.id, {"to": choice.model, "after": errors[-1]})
+            if not run.budget.fits(choice.est_cost_usd):
+                errors.append(
+                    f"{choice.model}: estimated ${choice.est_cost_usd:.2f} exceeds the "
+                    f"${run.budget.left:.2f} left of the budget"
+                )
+                continue
+            run.budget.reserve(choice.est_cost_usd)
+            result: ProviderResult | None = None
+            try:
+                task = Task(
+                    node=node.id,
+                    op=op,
+                    model=choice.model,
+                    model_version=choice.version,
+                    params=params,
+                    seed=seed,
+                    inputs=inputs,
+                    ctx=ctx,
+                    jobs=self._ledger(step_id[0], key, choice),
+                )
+                result = await self._attempts(run, node, choice, task, step_id[0])
+                assets = await self._store_outputs(result.outputs, node)
+            except ProviderError as exc:
+                errors.append(f"{choice.model} ({exc.kind}): {exc}")
+                continue
+            except (OpInputError, MediaError) as exc:
+                errors.append(str(exc))
+                break
+            except Exception as exc:  # a bug in an op or adapter fails its step, not the run
+                errors.append(f"{choice.model} crashed: {type(exc).__name__}: {exc}")
+                continue
+            finally:
+                run.budget.settle(choice.est_cost_usd, result.cost_usd if result else 0.0)
+            seconds = time.perf_counter() - started
+            self.catalog.complete_step(
+                step_id[0],
+                outputs=assets,
+                inputs=lineage_inputs,
+                cache_key=key,
+                status="executed",
+                model=choice.model,
+                provider=choice.provider,
+                model_version=choice.version,
+                cost_usd=result.cost_usd,
+                finished_at=time.time(),
+                seconds=seconds,
+                warnings=[redact(w) for w in [*result.warnings, *ctx.warnings]],
+            )
+            ids = tuple(a.id for a in assets)
+            self._emit(
+                run,
+                "finished",
+                node.id,
+                {"outputs": ids, "seconds": seconds, "cost_usd": result.cost_usd},
+            )
+            return Outcome("executed", ids)
+
+        error = redact("; ".join(errors) or "no route could run this step")
+        self.catalog.update_step(
+            step_id[0],
+            status="failed",
+            error=error,
+            finished_at=time.time(),
+            seconds=time.perf_counter() - started,
+        )
+        self._emit(run, "failed", node.id, {"error": error})
+        return Outcome("failed", error=error)
+
+    async def _attempts(
+        self, run: _Run, node: Node, choice: RouteChoice, task: Task, step_id: int
+    ) -> ProviderResult:
+        provider = self.providers[choice.provider]
+        attempts = node.retries + 1 if node.retries is not None else self.retry.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self._slot(choice.provider, choice.model):
+                    self.catalog.update_step(step_id, attempts=attempt)
+                    self._emit(
+                        run,
+                        "started",
+                        node.id,
+                        {"model": choice.model, "provider": choice.provider, "attempt": attempt},
+                    )
+                    return await provider.run(task)
+            except ProviderError as exc:
+                if not exc.retryable or attempt == attempts:
+                    raise
+                delay = backoff_delay(self.retry, attempt, self.rng, exc.retry_after)
+                self._emit(
+                    run,
+                    "retry",
+                    node.id,
+                    {
+                        "attempt": attempt,
+                        "kind": exc.kind,
+                        "error": redact(str(exc)),
+                        "delay_s": delay,
+                    },
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --------------------------------------------------------------- helpers
+    @contextlib.asynccontextmanager
+    async def _slot(self, provider: str, model: str):
+        model_limit = self.limits.for_model(provider, model)
+        keys = ([f"{provider}/{model}"] if model_limit else []) + [provider]
+        sems = []
+        for key in keys:
+            if key not in self._slots:
+                limit = model_limit if key != provider else self.limits.for_provider(provider)
+                self._slots[key] = asyncio.Semaphore(limit)
+            sems.append(self._slots[key])
+        async with contextlib.AsyncExitStack() as stack:
+            for sem in sems:
+                await stack.enter_async_context(sem)
+            yield
+
+    def _seed(self, node: Node) -> int:
+        if isinstance(node.seed, int):
+            return node.seed
+        if node.seed == "random":
+            return secrets.randbits(31)
+        return drawn_seed(node.step, node.op, node.branch)
+
+    def _key(
+        self,
+        op: Op,
+        choice: RouteChoice,
+        params,
+        seed: int,
+        inputs: list[str],
+        files: dict[str, InputAsset],
+    ) -> str:
+        plain = params.model_dump(mode="json")
+        return cache_key(
+            op=op.name,
+            op_version=op.version,
+            model=choice.model,
+            model_version=choice.version,
+            params=plain,
+            seed=seed,
+            inputs=inputs,
+            files={k: v.id for k, v in files.items()},
+        )
+
+    def _cache_hit(self, key: str, op: Op, params, ctx: OpContext) -> tuple[int, list[str]] | None:
+        hit = self.catalog.find_cached(key)
+        if hit is None:
+            return None
+        step_id, outputs = hit
+        if not all(self.store.blobs.has(a) for a in outputs):
+            return None  # a blob was lost: recompute rather than hand on a dangling id
+        if op.has_side_effects and not op.still_valid(params, outputs, ctx):
+            return None
+        return step_id, outputs
+
+    def _input(self, asset_id: str) -> InputAsset:
+        return InputAsset(
+            id=asset_id, path=self.store.path_of(asset_id), record=self.catalog.get_asset(asset_id)
+        )
+
+    async def _import_files(
+        self, op: Op, params, base_dir: Path, node: Node
+    ) -> dict[str, InputAsset]:
+        out = {}
+        for name, path in op.file_paths(params, base_dir).items():
+            try:
+                asset = await asyncio.to_thread(
+                    self.store.put_file, path, meta={"source": str(path)}
+                )
+            except FileNotFoundError:
+                raise OpInputError(
+                    f"step '{node.step}', parameter '{name}': file {path} not found"
+                ) from None
+            except MediaError as exc:
+                raise MediaError(
+                    f"step '{node.step}', parameter '{name}': {exc.message}", hint=exc.hint
+                ) from None
+            self.catalog.add_asset(asset)
+            out[name] = self._input(asset.id)
+        return out
+
+    async def _store_outputs(self, outputs: list[Output], node: Node) -> list[NewAsset]:
+        assets = []
+        for i, out in enumerate(outputs):
+            source = f"step '{node.id}' output #{i}"
+            meta = redact(out.meta)
+            if out.existing is not None:
+                rec = self.catalog.get_asset(out.existing)
+                assets.append(
+                    NewAsset(
+                        id=rec.id,
+                        kind=rec.kind,
+                        mime=rec.mime,
+                        size_bytes=rec.size_bytes,
+                        width=rec.width,
+                        height=rec.height,
+                        frames=rec.frames,
+                        fps=rec.fps,
+                        duration=rec.duration,
+                        meta=rec.meta,
+                    )
+                )
+            elif out.data is not None:
+                if len(out.data) <= _INLINE_BYTES:
+                    assets.append(
+                        self.store.put_bytes(
+                            out.data, source=source, mime_hint=out.mime_hint, meta=meta
+                        )
+                    )
+                else:
+                    assets.append(
+                        await asyncio.to_thread(
+                            self.store.put_bytes,
+                            out.data,
+                            source=source,
+                            mime_hint=out.mime_hint,
+                            meta=meta,
+                        )
+                    )
+            elif out.path is not None:
+                assets.append(
+                    await asyncio.to_thread(
+                        self.store.put_file, out.path, mime_hint=out.mime_hint, meta=meta
+                    )
+                )
+            else:
+                raise ProviderError(f"{source} is empty")
+        return assets
+
+    def _context(self, run: _Run, node: Node, seed: int, files: dict[str, InputAsset]) -> OpContext:
+        loop = asyncio.get_running_loop()
+
+        def progress(fraction: float) -> None:
+            loop.call_soon_threadsafe(
+                self._emit, run, "progress", node.id, {"fraction": max(0.0, min(1.0, fraction))}
+            )
+
+        return OpContext(
+            run_id=run.id,
+            node=node.id,
+            step=node.step,
+            seed=seed,
+            base_dir=run.plan.spec.base_dir,
+            files=files,
+            work_dir=self.store.home / "work" / run.id / node.id.replace("[", "-").replace("]", ""),
+            report_progress=progress,
+            asset_path=self.store.path_of,
+            catalog=self.catalog,
+        )
+
+    def _ledger(self, step_id: int, key: str, choice: RouteChoice) -> JobLedger:
+        def submitted(
+            job_id: str,
+            status: str = "submitted",
+            cost_usd: float | None = None,
+            meta: dict | None = None,
+        ) -> None:
+            self.catalog.record_job(
+                step_id=step_id,
+                cache_key=key,
+                provider=choice.provider,
+                model=choice.model,
+                job_id=job_id,
+                status=status,
+                cost_usd=cost_usd,
+                meta=redact(meta or {}),
+            )
+
+        def updated(job_id: str, **fields: Any) -> None:
+            self.catalog.update_job(choice.provider, job_id, **redact(fields))
+
+        return JobLedger(
+            submitted=submitted,
+            updated=updated,
+            previous=lambda: self.catalog.jobs_for_cache_key(key),
+        )
+
+    def _emit(
+        self, run: _Run, kind: str, node: str | None = None, data: dict | None = None
+    ) -> None:
+        self.events.emit(Event(kind=kind, run_id=run.id, node=node, data=data or {}))

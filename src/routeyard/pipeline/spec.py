@@ -1,0 +1,375 @@
+"""Parse and validate a pipeline file into a ``PipelineSpec``.
+
+Every error names the file, the line and the step at fault and says what to
+change: ``pipeline.yaml:14: step 'motion' reads from 'hero', which is not
+defined``. Validation is complete before anything runs or is stored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from routeyard import ops
+from routeyard.brief import Brief
+from routeyard.errors import PipelineError
+
+RESERVED = ("op", "input", "model", "seed", "variants", "gate", "retries")
+TOP_LEVEL = ("brief", "steps")
+
+
+class GateSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    check: str
+    min: float | None = Field(default=None, ge=0, le=1)
+    on_fail: str | None = None
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    op: str
+    inputs: tuple[str, ...]
+    model: str = "auto"
+    seed: int | str | None = None  # an int, "random", or None (drawn and recorded)
+    variants: dict[str, list[Any]] = field(default_factory=dict)
+    gate: GateSpec | None = None
+    retries: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    source: str  # the file name used in messages
+    base_dir: Path
+    text: str
+    brief: Brief | None
+    steps: dict[str, StepSpec]
+
+    def descendants(self, name: str) -> set[str]:
+        """``name`` and every step that reads from it, directly or not."""
+        readers: dict[str, set[str]] = {s: set() for s in self.steps}
+        for step in self.steps.values():
+            for src in step.inputs:
+                readers[src].add(step.name)
+        out, todo = set(), [name]
+        while todo:
+            current = todo.pop()
+            if current not in out:
+                out.add(current)
+                todo.extend(readers[current])
+        return out
+
+    def order(self) -> list[str]:
+        """Step names in a topological order (file order among independent steps)."""
+        return _topological(self)
+
+
+def load_file(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> PipelineSpec:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PipelineError(f"{p}: pipeline file not found", hint="check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PipelineError(f"{p}: cannot read the pipeline file ({exc})") from None
+    return parse(text, source=str(p), base_dir=p.resolve().parent, overrides=overrides)
+
+
+def parse(
+    text: str,
+    *,
+    source: str = "<pipeline>",
+    base_dir: Path | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> PipelineSpec:
+    """Parse YAML text into a validated spec. ``overrides`` maps step → {key: value}."""
+    base = (base_dir or Path.cwd()).resolve()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PipelineError(
+            f"{where}: invalid YAML: {problem}", hint="check indentation and quoting"
+        ) from None
+    if not isinstance(data, dict) or node is None:
+        raise PipelineError(
+            f"{source}:1: a pipeline is a mapping with 'steps:' (and optional 'brief:')"
+        )
+    lines = _LineMap(node, source)
+    for key in data:
+        if key not in TOP_LEVEL:
+            raise PipelineError(
+                f"{lines.at((key,))}: unknown top-level key '{key}'",
+                hint="use 'brief:' and 'steps:'",
+            )
+    brief = _parse_brief(data.get("brief"), lines)
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, dict) or not raw_steps:
+        raise PipelineError(
+            f"{lines.at(('steps',))}: 'steps:' must be a non-empty mapping of step name → step"
+        )
+    for name, changes in (overrides or {}).items():
+        if name not in raw_steps:
+            raise PipelineError(f"{source}: cannot override step '{name}': it is not defined")
+        raw_steps[name] = {**raw_steps[name], **changes}
+    steps = {str(name): _parse_step(str(name), raw, lines, base) for name, raw in raw_steps.items()}
+    spec = PipelineSpec(source=source, base_dir=base, text=text, brief=brief, steps=steps)
+    _check_inputs(spec, lines)
+    _topological(spec, lines)
+    return spec
+
+
+class _LineMap:
+    """Line numbers for YAML paths such as ('steps', 'hero', 'scale')."""
+
+    def __init__(self, root: yaml.Node, source: str) -> None:
+        self.source = source
+        self.lines: dict[tuple, int] = {}
+        self._walk(root, ())
+
+    def _walk(self, node: yaml.Node, path: tuple) -> None:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value
+                line = key_node.start_mark.line + 1
+                if key in seen and path == ("steps",):
+                    raise PipelineError(
+                        f"{self.source}:{line}: step '{key}' is defined twice "
+                        f"(first on line {seen[key]})",
+                        hint="give each step a unique name",
+                    )
+                seen[key] = line
+                self._walk(value_node, (*path, key))
+                self.lines[(*path, key)] = line
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._walk(item, (*path, i))
+
+    def at(self, path: tuple) -> str:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return f"{self.source}:{self.lines.get(path, 1)}"
+
+
+def _parse_brief(raw: Any, lines: _LineMap) -> Brief | None:
+    if raw is None:
+        return None
+    try:
+        return Brief.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(str(p) for p in err["loc"])
+        field_name = ".".join(loc) or "brief"
+        hint = None
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(loc[-1], list(Brief.model_fields), n=1)
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"known fields: {', '.join(Brief.model_fields)}"
+            )
+        raise PipelineError(
+            f"{lines.at(('brief', *loc))}: brief field '{field_name}': {err['msg']}", hint=hint
+        ) from None
+
+
+def _parse_step(name: str, raw: Any, lines: _LineMap, base_dir: Path) -> StepSpec:
+    where = lines.at(("steps", name))
+    if not isinstance(raw, dict):
+        raise PipelineError(f"{where}: step '{name}' must be a mapping with at least 'op:'")
+    if "[" in name or "]" in name:
+        raise PipelineError(
+            f"{where}: step name '{name}' may not contain brackets",
+            hint="brackets mark variant branches",
+        )
+    op_name = raw.get("op")
+    if not isinstance(op_name, str):
+        raise PipelineError(
+            f"{where}: step '{name}' has no 'op:'", hint=f"known ops: {', '.join(ops.known_ops())}"
+        )
+    op = ops.get_op(op_name)
+    if op is None:
+        close = ops.suggest(op_name)
+        hint = f"did you mean '{close}'?" if close else f"known ops: {', '.join(ops.known_ops())}"
+        raise PipelineError(
+            f"{lines.at(('steps', name, 'op'))}: step '{name}': unknown op '{op_name}'", hint=hint
+        )
+
+    inputs = raw.get("input", [])
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+        raise PipelineError(
+            f"{lines.at(('steps', name, 'input'))}: step '{name}': 'input' must be a step name or a list of them"
+        )
+
+    model = raw.get("model", "auto")
+    if not isinstance(model, str):
+        raise PipelineError(
+            f"{lines.at(('steps', name, 'model'))}: step '{name}': 'model' must be 'auto' or a model id"
+        )
+    seed = raw.get("seed")
+    if (
+        seed is not None
+        and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0)
+        and seed != "random"
+    ):
+        raise PipelineError(
+            f"{lines.at(('steps', name, 'seed'))}: step '{name}': 'seed' must be a non-negative integer or 'random'"
+        )
+    retries = raw.get("retries")
+    if retries is not None and not (isinstance(retries, int) and 0 <= retries <= 20):
+        raise PipelineError(
+            f"{lines.at(('steps', name, 'retries'))}: step '{name}': 'retries' must be an integer 0..20"
+        )
+    variants = raw.get("variants") or {}
+    if not isinstance(variants, dict) or not all(
+        isinstance(v, list) and v for v in variants.values()
+    ):
+        raise PipelineError(
+            f"{lines.at(('steps', name, 'variants'))}: step '{name}': 'variants' maps a parameter to a non-empty list of values",
+            hint="e.g. variants: {camera: [dolly-in, orbit]}",
+        )
+    gate = None
+    if raw.get("gate") is not None:
+        try:
+            gate = GateSpec.model_validate(raw["gate"])
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise PipelineError(
+                f"{lines.at(('steps', name, 'gate'))}: step '{name}', gate: {'.'.join(map(str, err['loc']))}: {err['msg']}"
+            ) from None
+        if ops.get_op(f"check.{gate.check}") is None:
+            raise PipelineError(
+                f"{lines.at(('steps', name, 'gate'))}: step '{name}': unknown gate '{gate.check}'",
+                hint="gates are the check.* ops; see `routeyard models` for what this install has",
+            )
+
+    params = {k: v for k, v in raw.items() if k not in RESERVED}
+    n = len(inputs)
+    if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
+        want = (
+            f"exactly {op.min_inputs}"
+            if op.min_inputs == op.max_inputs
+            else f"at least {op.min_inputs}"
+            if op.max_inputs is None
+            else f"{op.min_inputs} to {op.max_inputs}"
+        )
+        raise PipelineError(
+            f"{where}: step '{name}': op '{op_name}' takes {want} input(s), got {n}",
+            hint="set 'input:' to the step(s) it reads from" if n < op.min_inputs else None,
+        )
+    for key, values in variants.items():
+        if key in RESERVED:
+            raise PipelineError(
+                f"{lines.at(('steps', name, 'variants', key))}: step '{name}': cannot vary reserved key '{key}'"
+            )
+    combos = [
+        dict(zip(variants, vals, strict=True)) for vals in itertools.product(*variants.values())
+    ] or [{}]
+    for combo in combos:
+        merged = {**params, **combo}
+        try:
+            validated = op.Params.model_validate(merged)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            pname = ".".join(str(p) for p in err["loc"]) or "(parameters)"
+            path = ("steps", name, "variants", pname) if pname in combo else ("steps", name, pname)
+            hint = None
+            if err["type"] == "extra_forbidden":
+                fields = list(op.Params.model_fields)
+                close = difflib.get_close_matches(pname, fields, n=1)
+                hint = (
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else f"'{op_name}' takes: {', '.join(fields) or 'no parameters'}"
+                )
+                msg = f"unknown parameter '{pname}'"
+            else:
+                got = err.get("input")
+                msg = f"parameter '{pname}': {err['msg']}" + (
+                    f" (got {got!r})" if not isinstance(got, dict) else ""
+                )
+            raise PipelineError(f"{lines.at(path)}: step '{name}': {msg}", hint=hint) from None
+        for pname, path in op.file_paths(validated, base_dir).items():
+            if not path.is_file():
+                raise PipelineError(
+                    f"{lines.at(('steps', name, pname))}: step '{name}', parameter '{pname}': "
+                    f"file {path} not found",
+                    hint="paths are relative to the pipeline file's folder",
+                )
+    return StepSpec(
+        name=name,
+        op=op_name,
+        inputs=tuple(inputs),
+        model=model,
+        seed=seed,
+        variants=variants,
+        gate=gate,
+        retries=retries,
+        params=params,
+        line=lines.lines.get(("steps", name), 0),
+    )
+
+
+def _check_inputs(spec: PipelineSpec, lines: _LineMap) -> None:
+    for step in spec.steps.values():
+        for src in step.inputs:
+            if src not in spec.steps:
+                close = difflib.get_close_matches(src, list(spec.steps), n=1)
+                raise PipelineError(
+                    f"{lines.at(('steps', step.name, 'input'))}: step '{step.name}' reads from '{src}', which is not defined",
+                    hint=f"did you mean '{close[0]}'?"
+                    if close
+                    else f"defined steps: {', '.join(spec.steps)}",
+                )
+            if src == step.name:
+                raise PipelineError(
+                    f"{lines.at(('steps', step.name, 'input'))}: step '{step.name}' reads from itself"
+                )
+
+
+def _topological(spec: PipelineSpec, lines: _LineMap | None = None) -> list[str]:
+    """Kahn's algorithm (iterative: chains of thousands of steps are fine)."""
+    indegree = {name: len(set(step.inputs)) for name, step in spec.steps.items()}
+    readers: dict[str, list[str]] = {name: [] for name in spec.steps}
+    for step in spec.steps.values():
+        for src in dict.fromkeys(step.inputs):
+            readers[src].append(step.name)
+    ready = [name for name, d in indegree.items() if d == 0]
+    order: list[str] = []
+    while ready:
+        name = ready.pop(0) if len(ready) < 64 else ready.pop()
+        order.append(name)
+        for reader in readers[name]:
+            indegree[reader] -= 1
+            if indegree[reader] == 0:
+                ready.append(reader)
+    if len(order) == len(spec.steps):
+        return order
+    # Walk back along inputs from a leftover step until a step repeats: that is a cycle.
+    left = {n for n, d in indegree.items() if d > 0}
+    path: list[str] = []
+    current = next(n for n in spec.steps if n in left)
+    while current not in path:
+        path.append(current)
+        current = next(src for src in spec.steps[current].inputs if src in left)
+    cycle = [*path[path.index(current) :], current][::-1]
+    where = lines.at(("steps", cycle[0])) if lines else spec.source
+    raise PipelineError(
+        f"{where}: steps {' → '.join(repr(c) for c in cycle)} form a cycle",
+        hint="a step cannot depend on its own output",
+    )

@@ -1,0 +1,29 @@
+"""Providers run a task on a model: local CPU ops today, hosted APIs by adapter."""
+
+from routeyard.providers.base import (
+    AuthError,
+    InvalidInputError,
+    PermanentError,
+    PolicyRejectedError,
+    Provider,
+    ProviderError,
+    ProviderResult,
+    RateLimitedError,
+    Task,
+    TransientError,
+)
+from routeyard.providers.local import LocalProvider
+
+__all__ = [
+    "AuthError",
+    "InvalidInputError",
+    "LocalProvider",
+    "PermanentError",
+    "PolicyRejectedError",
+    "Provider",
+    "ProviderError",
+    "ProviderResult",
+    "RateLimitedError",
+    "Task",
+    "TransientError",
+]

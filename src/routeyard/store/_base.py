@@ -1,0 +1,149 @@
+"""The catalog contract: what the engine, CLI and studio may ask of the store.
+
+One implementation today (``_sql.SqlCatalog``, SQLAlchemy Core: SQLite by
+default, PostgreSQL by URL). Callers depend on this interface only.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from routeyard.store._common import AssetRecord, NewAsset, RunRecord, StepRecord
+
+
+class Catalog(ABC):
+    # runs
+    @abstractmethod
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        pipeline_path: str | None,
+        base_dir: str,
+        pipeline_text: str,
+        overrides: dict[str, Any],
+        parent_run_id: str | None,
+        rerun_from: str | None,
+        budget_usd: float | None,
+        pid: int,
+    ) -> None: ...
+
+    @abstractmethod
+    def finish_run(
+        self, run_id: str, *, status: str, cost_usd: float, error: str | None
+    ) -> None: ...
+
+    @abstractmethod
+    def mark_interrupted(self) -> list[str]:
+        """Runs left 'running' by a process that died: mark them (and their steps) interrupted."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> RunRecord: ...
+
+    @abstractmethod
+    def resolve_run(self, ref: str) -> str:
+        """A full run id from an id, a unique prefix, or 'last'."""
+
+    @abstractmethod
+    def list_runs(self, limit: int = 50) -> list[RunRecord]: ...
+
+    # steps
+    @abstractmethod
+    def start_step(
+        self, run_id: str, node: str, step: str, position: int, **fields: Any
+    ) -> int: ...
+
+    @abstractmethod
+    def update_step(self, step_id: int, **fields: Any) -> None: ...
+
+    @abstractmethod
+    def complete_step(
+        self,
+        step_id: int,
+        *,
+        outputs: Sequence[NewAsset],
+        inputs: Sequence[str],
+        cache_key: str | None,
+        **fields: Any,
+    ) -> None:
+        """Record outputs, lineage edges and the cache entry in one transaction."""
+
+    @abstractmethod
+    def record_cached(
+        self,
+        run_id: str,
+        node: str,
+        step: str,
+        position: int,
+        *,
+        cached_from: int,
+        outputs: Sequence[str],
+        **fields: Any,
+    ) -> int: ...
+
+    @abstractmethod
+    def find_cached(self, cache_key: str) -> tuple[int, list[str]] | None: ...
+
+    @abstractmethod
+    def get_step(self, step_id: int) -> StepRecord: ...
+
+    @abstractmethod
+    def producer_of(self, asset_id: str) -> StepRecord | None:
+        """The step that first computed this asset (None for assets with no producer)."""
+
+    # assets
+    @abstractmethod
+    def add_asset(self, asset: NewAsset) -> None: ...
+
+    @abstractmethod
+    def get_asset(self, asset_id: str) -> AssetRecord: ...
+
+    @abstractmethod
+    def resolve_asset(self, ref: str) -> str: ...
+
+    @abstractmethod
+    def all_asset_ids(self) -> list[str]: ...
+
+    # routes, jobs, gates, events
+    @abstractmethod
+    def record_route(self, step_id: int, decision: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def get_route(self, step_id: int) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def record_job(
+        self,
+        *,
+        step_id: int | None,
+        cache_key: str | None,
+        provider: str,
+        model: str | None,
+        job_id: str,
+        status: str,
+        cost_usd: float | None = None,
+        meta: dict | None = None,
+    ) -> None: ...
+
+    @abstractmethod
+    def update_job(self, provider: str, job_id: str, **fields: Any) -> None: ...
+
+    @abstractmethod
+    def jobs_for_cache_key(self, cache_key: str) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def record_gate(self, **fields: Any) -> None: ...
+
+    @abstractmethod
+    def gate_scores(self, asset_ids: Sequence[str], gate: str) -> dict[str, float]: ...
+
+    @abstractmethod
+    def add_events(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    @abstractmethod
+    def run_events(self, run_id: str) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,68 @@
+"""Schema migrations: a small ordered list of Python steps, applied on open.
+
+Why not Alembic: the catalog is embedded in every user's project folder and
+must upgrade itself the moment routeyard opens it, without a separate CLI,
+an ``alembic.ini`` or a migrations directory on disk. An ordered list of
+functions over SQLAlchemy Core DDL gives the same guarantees that matter
+here (ordered, recorded in ``schema_version``, each applied in its own
+transaction, portable to PostgreSQL) in a few lines. A store written by a
+newer routeyard is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from routeyard.errors import StoreError
+from routeyard.store import schema
+
+Migration = tuple[int, str, Callable[[sa.Connection], None]]
+
+
+def _v1_initial(conn: sa.Connection) -> None:
+    schema.metadata.create_all(conn)
+
+
+MIGRATIONS: list[Migration] = [
+    (
+        1,
+        "initial catalog: assets, runs, steps, lineage, cache, jobs, routes, gates, events",
+        _v1_initial,
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(conn: sa.Connection) -> int:
+    if not sa.inspect(conn).has_table("schema_version"):
+        return 0
+    value = conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar()
+    return int(value or 0)
+
+
+def upgrade(engine: sa.Engine) -> int:
+    """Bring the catalog to the latest version; returns the version reached."""
+    with engine.begin() as conn:
+        version = current_version(conn)
+    if version > LATEST:
+        raise StoreError(
+            f"the store's catalog is schema version {version}, newer than this routeyard "
+            f"understands ({LATEST})",
+            hint="upgrade routeyard",
+        )
+    for number, name, apply in MIGRATIONS:
+        if number <= version:
+            continue
+        with engine.begin() as conn:
+            apply(conn)
+            conn.execute(
+                sa.insert(schema.schema_version).values(
+                    version=number, name=name, applied_at=time.time()
+                )
+            )
+        version = number
+    return version

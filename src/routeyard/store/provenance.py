@@ -1,0 +1,195 @@
+"""Lineage trees and provenance export.
+
+``lineage`` walks an asset back to its sources through the steps that first
+computed each asset. ``export_assets`` writes deliverables with the same
+provenance embedded in the file (PNG text chunk, JPEG comment, MP4 metadata)
+and in a JSON sidecar, so the history travels with the file even after it
+leaves routeyard. Everything passes through ``redact``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, PngImagePlugin
+
+from routeyard.canonical import sha256_hex
+from routeyard.secrets import redact
+from routeyard.store._base import Catalog
+
+PROVENANCE_KEY = "routeyard:provenance"
+SIDECAR = "provenance.json"
+_EXT = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "application/json": ".json",
+    "image/tiff": ".tif",
+}
+
+
+def lineage(catalog: Catalog, asset_id: str, _memo: dict | None = None) -> dict[str, Any]:
+    """The chain from an asset back to its sources, in the contract's shape."""
+    memo = {} if _memo is None else _memo
+    if asset_id in memo:
+        return memo[asset_id]
+    asset = catalog.get_asset(asset_id)
+    step = catalog.producer_of(asset_id)
+    node: dict[str, Any] = {"asset": asset_id, "media": asset.facts()}
+    if step is None:
+        node.update(
+            step=None,
+            op="source",
+            model=None,
+            provider=None,
+            params={},
+            seed=None,
+            prompt=None,
+            cost_usd=0.0,
+            seconds=None,
+            run=None,
+            parents=[],
+        )
+        if asset.meta.get("source"):
+            node["source"] = asset.meta["source"]
+    else:
+        node.update(
+            step=step.node,
+            op=step.op,
+            model=step.model,
+            provider=step.provider,
+            params=step.params,
+            seed=step.seed,
+            prompt=step.prompt,
+            cost_usd=step.cost_usd,
+            seconds=step.seconds,
+            run=step.run_id,
+            parents=[
+                lineage(catalog, parent, memo)
+                for parent in dict.fromkeys(step.inputs)
+                if parent != asset_id
+            ],
+        )
+    node = redact(node)
+    memo[asset_id] = node
+    return node
+
+
+def deliverable_name(tree: dict[str, Any], mime: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", tree.get("step") or "source").strip("-") or "asset"
+    return f"{stem}-{tree['asset'][:8]}{_EXT.get(mime, '.bin')}"
+
+
+def embed(data: bytes, mime: str, payload: dict[str, Any]) -> bytes:
+    """Return the file's bytes with ``payload`` embedded as metadata, where the format allows."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    if mime == "image/png":
+        img = Image.open(io.BytesIO(data))
+        info = PngImagePlugin.PngInfo()
+        for key, value in (img.text if hasattr(img, "text") else {}).items():
+            if key != PROVENANCE_KEY:
+                info.add_text(key, value)
+        info.add_itxt(PROVENANCE_KEY, text)
+        out = io.BytesIO()
+        img.save(out, format="PNG", pnginfo=info)
+        return out.getvalue()
+    if mime == "image/jpeg":
+        img = Image.open(io.BytesIO(data))
+        out = io.BytesIO()
+        img.save(
+            out,
+            format="JPEG",
+            quality="keep",
+            comment=text.encode(),
+            exif=img.info.get("exif", b""),
+            icc_profile=img.info.get("icc_profile"),
+        )
+        return out.getvalue()
+    if mime == "video/mp4":
+        return _embed_mp4(data, text)
+    return data
+
+
+def read_embedded(path: Path) -> dict[str, Any] | None:
+    """Read provenance back out of an exported file (PNG, JPEG or MP4)."""
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        text = Image.open(path).text.get(PROVENANCE_KEY)
+    elif suffix in (".jpg", ".jpeg"):
+        raw = Image.open(path).info.get("comment")
+        text = raw.decode() if isinstance(raw, bytes) else raw
+    elif suffix == ".mp4":
+        import av
+
+        with av.open(str(path)) as container:
+            text = container.metadata.get("comment")
+    else:
+        return None
+    return json.loads(text) if text else None
+
+
+def _embed_mp4(data: bytes, text: str) -> bytes:
+    import av
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4"
+        src.write_bytes(data)
+        with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+            out.metadata["comment"] = text
+            mapping = {}
+            for stream in inp.streams:
+                if stream.type in ("video", "audio"):
+                    mapping[stream.index] = out.add_stream_from_template(stream)
+            for packet in inp.demux():
+                if packet.dts is None or packet.stream.index not in mapping:
+                    continue
+                packet.stream = mapping[packet.stream.index]
+                out.mux(packet)
+        return dst.read_bytes()
+
+
+def export_assets(
+    catalog: Catalog,
+    asset_path,
+    asset_ids: list[str],
+    dest: Path,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write deliverables and the provenance sidecar into ``dest``; returns the sidecar."""
+    dest.mkdir(parents=True, exist_ok=True)
+    memo: dict = {}
+    files = []
+    for asset_id in dict.fromkeys(asset_ids):
+        record = catalog.get_asset(asset_id)
+        tree = lineage(catalog, asset_id, memo)
+        name = deliverable_name(tree, record.mime)
+        payload = {"asset": asset_id, "lineage": tree}
+        data = embed(Path(asset_path(asset_id)).read_bytes(), record.mime, payload)
+        _write_atomic(dest / name, data)
+        files.append(
+            {
+                "file": name,
+                "asset": asset_id,
+                "sha256": sha256_hex(data),
+                "media": record.facts(),
+                "lineage": tree,
+            }
+        )
+    sidecar = redact({"routeyard": 1, **(extra or {}), "deliverables": files})
+    _write_atomic(dest / SIDECAR, json.dumps(sidecar, indent=2, sort_keys=True).encode())
+    return sidecar
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    with open(fd, "wb") as f:
+        f.write(data)
+    shutil.move(tmp, target)
