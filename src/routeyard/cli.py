@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import click
 import typer
@@ -44,7 +44,7 @@ HomeOpt = Annotated[
 class _ProgressDisplay:
     """Turns engine events into a progress bar on stderr (only on a terminal)."""
 
-    FINAL = {"finished", "cached", "failed", "skipped", "cancelled"}
+    FINAL: ClassVar[set[str]] = {"finished", "cached", "failed", "skipped", "cancelled"}
 
     def __init__(self, enabled: bool) -> None:
         self.run_id: str | None = None

@@ -272,7 +272,7 @@ def _parse_step(name: str, raw: Any, lines: _LineMap, base_dir: Path) -> StepSpe
             f"{where}: step '{name}': op '{op_name}' takes {want} input(s), got {n}",
             hint="set 'input:' to the step(s) it reads from" if n < op.min_inputs else None,
         )
-    for key, values in variants.items():
+    for key, _values in variants.items():
         if key in RESERVED:
             raise PipelineError(
                 f"{lines.at(('steps', name, 'variants', key))}: step '{name}': cannot vary reserved key '{key}'"

@@ -153,7 +153,7 @@ class SqlCatalog(Catalog):
         )
         outputs = self._outputs_for([r["id"] for r in step_rows])
         steps = tuple(self._step(r, outputs.get(r["id"], ())) for r in step_rows)
-        return RunRecord(**{k: row[k] for k in row.keys()}, steps=steps)
+        return RunRecord(**{k: row[k] for k in row}, steps=steps)
 
     @_read
     def resolve_run(self, ref) -> str:
@@ -190,7 +190,7 @@ class SqlCatalog(Catalog):
             .mappings()
             .all()
         )
-        return [RunRecord(**{k: r[k] for k in r.keys()}) for r in rows]
+        return [RunRecord(**{k: r[k] for k in r}) for r in rows]
 
     # -------------------------------------------------------------------- steps
     def start_step(self, run_id, node, step, position, **fields) -> int:
@@ -327,7 +327,7 @@ class SqlCatalog(Catalog):
 
     @staticmethod
     def _step(row, outputs) -> StepRecord:
-        data = {k: row[k] for k in row.keys()}
+        data = {k: row[k] for k in row}
         data["params"] = data["params"] or {}
         data["inputs"] = data["inputs"] or []
         data["warnings"] = data["warnings"] or []
@@ -364,7 +364,7 @@ class SqlCatalog(Catalog):
         )
         if row is None:
             raise NotFoundError(f"no asset '{asset_id}' in this store")
-        return AssetRecord(**{k: row[k] for k in row.keys()})
+        return AssetRecord(**{k: row[k] for k in row})
 
     @_read
     def resolve_asset(self, ref) -> str:
