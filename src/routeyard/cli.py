@@ -280,7 +280,9 @@ def store_verify(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="routeyard", standalone_mode=False)
+        rc = command.main(args=argv, prog_name="routeyard", standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)  # typer.Exit(n) is returned, not raised, outside standalone mode
     except RouteyardError as exc:
         err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.hint:

@@ -65,6 +65,11 @@ def open_image(data: bytes, *, source: str) -> Image.Image:
             f"{source}: image is too large to decode safely ({exc})",
             hint="downscale it before importing",
         ) from exc
+    except Image.UnidentifiedImageError:
+        raise MediaError(
+            f"{source}: not a recognised image format",
+            hint="the file is corrupt, truncated or not an image; re-export it",
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise MediaError(
             f"{source}: not a readable image ({exc})",

@@ -170,6 +170,11 @@ class Engine:
                 await asyncio.wait(tasks)
             self._finish(run, "cancelled", "cancelled by the user")
             raise
+        except BaseException as exc:  # a bug: still leave the run marked, never 'running'
+            for t in tasks:
+                t.cancel()
+            self._finish(run, "failed", f"internal error: {type(exc).__name__}: {exc}")
+            raise
         statuses = {o.status for o in run.outcomes.values()}
         failed = [n for n, o in run.outcomes.items() if o.status == "failed"]
         if statuses <= set(OK):
@@ -204,6 +209,22 @@ class Engine:
                 self._emit(run, "skipped", node.id, {"reason": outcome.error})
             else:
                 outcome = await self._run_node(run, node, position, step_id)
+        except (OpInputError, MediaError) as exc:  # bad input files: fail this step only
+            outcome = Outcome("failed", error=redact(str(exc)))
+            if step_id:
+                self.catalog.update_step(step_id[0], status="failed", error=outcome.error)
+            else:
+                self.catalog.start_step(
+                    run.id,
+                    node.id,
+                    node.step,
+                    position,
+                    op=node.op,
+                    model=node.model,
+                    status="failed",
+                    error=outcome.error,
+                )
+            self._emit(run, "failed", node.id, {"error": outcome.error})
         except asyncio.CancelledError:
             outcome = Outcome("cancelled", error="cancelled")
             if step_id:

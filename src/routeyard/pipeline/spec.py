@@ -286,7 +286,7 @@ def _parse_step(name: str, raw: Any, lines: _LineMap, base_dir: Path) -> StepSpe
             validated = op.Params.model_validate(merged)
         except ValidationError as exc:
             err = exc.errors()[0]
-            pname = ".".join(str(p) for p in err["loc"]) or "(parameters)"
+            pname = str(err["loc"][0]) if err["loc"] else "(parameters)"
             path = ("steps", name, "variants", pname) if pname in combo else ("steps", name, pname)
             hint = None
             if err["type"] == "extra_forbidden":
