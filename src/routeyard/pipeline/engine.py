@@ -131,7 +131,7 @@ class Engine:
                 run_id=run_id,
                 pipeline_path=pipeline_path,
                 base_dir=str(spec.base_dir),
-                pipeline_text=spec.text,
+                pipeline_text=redact(spec.text),
                 overrides=redact(overrides or {}),
                 parent_run_id=parent_run_id,
                 rerun_from=rerun_from,
@@ -262,7 +262,7 @@ class Engine:
         seed = self._seed(node)
         decision = run.decisions[node.id]
         record = redact(params.model_dump(mode="json"))
-        prompt = record.get("prompt") or (spec.brief.prompt if spec.brief else None)
+        prompt = redact(record.get("prompt") or (spec.brief.prompt if spec.brief else None))
         lineage_inputs = input_ids + [f.id for f in files.values()]
         ctx = self._context(run, node, seed, files)
         keys = [self._key(op, c, params, seed, input_ids, files) for c in decision.chain]
