@@ -37,8 +37,8 @@ from routeyard.pipeline.spec import PipelineSpec
 from routeyard.providers import LocalProvider, Provider, ProviderError, ProviderResult, Task
 from routeyard.providers.base import JobLedger
 from routeyard.routing import LocalRouter, RouteChoice, RouteDecision, Router
-from routeyard.secrets import redact
-from routeyard.store import NewAsset, Store
+from routeyard.secrets import redact, secret_values
+from routeyard.store import AssetRecord, NewAsset, Store
 
 OK = ("executed", "cached")
 _INLINE_BYTES = 256 * 1024  # smaller outputs are stored on the loop thread
@@ -84,6 +84,8 @@ class Engine:
         self.events = EventBus(subscribers)
         self.rng = rng or random.Random()
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._assets: dict[str, AssetRecord] = {}
+        self._secrets: list[str] = []
 
     # ------------------------------------------------------------------ plan
     def route(self, plan: Plan) -> dict[str, RouteDecision]:
@@ -123,6 +125,7 @@ class Engine:
         plan = build(spec)
         decisions = self.route(plan)
         force = plan.descendants(plan.resolve(rerun_from)) if rerun_from else set()
+        self._secrets = secret_values()  # read the environment once per run, not per step
         with self.store.run_lock():
             self.catalog.mark_interrupted()
             run_id = uuid.uuid4().hex[:12]
@@ -131,8 +134,8 @@ class Engine:
                 run_id=run_id,
                 pipeline_path=pipeline_path,
                 base_dir=str(spec.base_dir),
-                pipeline_text=redact(spec.text),
-                overrides=redact(overrides or {}),
+                pipeline_text=self._redact(spec.text),
+                overrides=self._redact(overrides or {}),
                 parent_run_id=parent_run_id,
                 rerun_from=rerun_from,
                 budget_usd=brief.budget_usd if brief else None,
@@ -210,7 +213,7 @@ class Engine:
             else:
                 outcome = await self._run_node(run, node, position, step_id)
         except (OpInputError, MediaError) as exc:  # bad input files: fail this step only
-            outcome = Outcome("failed", error=redact(str(exc)))
+            outcome = Outcome("failed", error=self._redact(str(exc)))
             if step_id:
                 self.catalog.update_step(step_id[0], status="failed", error=outcome.error)
             else:
@@ -257,12 +260,11 @@ class Engine:
         params = op.Params.model_validate(node.params)
         spec = run.plan.spec
         input_ids = [a for dep in node.deps for a in run.outcomes[dep].outputs]
-        inputs = [self._input(a) for a in input_ids]
         files = await self._import_files(op, params, spec.base_dir, node)
         seed = self._seed(node)
         decision = run.decisions[node.id]
-        record = redact(params.model_dump(mode="json"))
-        prompt = redact(record.get("prompt") or (spec.brief.prompt if spec.brief else None))
+        record = self._redact(params.model_dump(mode="json"))
+        prompt = self._redact(record.get("prompt") or (spec.brief.prompt if spec.brief else None))
         lineage_inputs = input_ids + [f.id for f in files.values()]
         ctx = self._context(run, node, seed, files)
         keys = [self._key(op, c, params, seed, input_ids, files) for c in decision.chain]
@@ -294,6 +296,7 @@ class Engine:
                     self._emit(run, "cached", node.id, {"outputs": outputs})
                     return Outcome("cached", tuple(outputs))
 
+        inputs = [self._input(a) for a in input_ids]
         first = decision.chosen
         step_id.append(
             self.catalog.start_step(
@@ -365,9 +368,11 @@ class Engine:
                 cost_usd=result.cost_usd,
                 finished_at=time.time(),
                 seconds=seconds,
-                warnings=[redact(w) for w in [*result.warnings, *ctx.warnings]],
+                warnings=[self._redact(w) for w in [*result.warnings, *ctx.warnings]],
             )
             ids = tuple(a.id for a in assets)
+            for a in assets:  # assets are immutable: remember them for the readers
+                self._assets[a.id] = AssetRecord(**vars(a))
             self._emit(
                 run,
                 "finished",
@@ -376,7 +381,7 @@ class Engine:
             )
             return Outcome("executed", ids)
 
-        error = redact("; ".join(errors) or "no route could run this step")
+        error = self._redact("; ".join(errors) or "no route could run this step")
         self.catalog.update_step(
             step_id[0],
             status="failed",
@@ -414,7 +419,7 @@ class Engine:
                     {
                         "attempt": attempt,
                         "kind": exc.kind,
-                        "error": redact(str(exc)),
+                        "error": self._redact(str(exc)),
                         "delay_s": delay,
                     },
                 )
@@ -477,9 +482,8 @@ class Engine:
         return step_id, outputs
 
     def _input(self, asset_id: str) -> InputAsset:
-        return InputAsset(
-            id=asset_id, path=self.store.path_of(asset_id), record=self.catalog.get_asset(asset_id)
-        )
+        record = self._assets.get(asset_id) or self.catalog.get_asset(asset_id)
+        return InputAsset(id=asset_id, path=self.store.path_of(asset_id), record=record)
 
     async def _import_files(
         self, op: Op, params, base_dir: Path, node: Node
@@ -506,7 +510,7 @@ class Engine:
         assets = []
         for i, out in enumerate(outputs):
             source = f"step '{node.id}' output #{i}"
-            meta = redact(out.meta)
+            meta = self._redact(out.meta)
             if out.existing is not None:
                 rec = self.catalog.get_asset(out.existing)
                 assets.append(
@@ -586,17 +590,20 @@ class Engine:
                 job_id=job_id,
                 status=status,
                 cost_usd=cost_usd,
-                meta=redact(meta or {}),
+                meta=self._redact(meta or {}),
             )
 
         def updated(job_id: str, **fields: Any) -> None:
-            self.catalog.update_job(choice.provider, job_id, **redact(fields))
+            self.catalog.update_job(choice.provider, job_id, **self._redact(fields))
 
         return JobLedger(
             submitted=submitted,
             updated=updated,
             previous=lambda: self.catalog.jobs_for_cache_key(key),
         )
+
+    def _redact(self, value: Any) -> Any:
+        return redact(value, self._secrets)
 
     def _emit(
         self, run: _Run, kind: str, node: str | None = None, data: dict | None = None

@@ -50,6 +50,12 @@ class SqlCatalog(Catalog):
         self.engine = sa.create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(t.cache_entries)
+        self._upsert_cache = insert.on_conflict_do_update(
+            index_elements=["cache_key"],
+            set_={"step_id": insert.excluded.step_id, "created_at": insert.excluded.created_at},
+        )
         try:
             migrations.upgrade(self.engine)
             self._conn = self.engine.connect()
@@ -196,21 +202,37 @@ class SqlCatalog(Catalog):
     def start_step(self, run_id, node, step, position, **fields) -> int:
         _check_fields(fields)
         with self._tx():
-            result = self._conn.execute(
-                sa.insert(t.steps).values(
-                    run_id=run_id,
-                    node=node,
-                    step=step,
-                    position=position,
-                    **_defaults(fields),
-                )
-            )
+            return self._insert_step(run_id, node, step, position, fields)
+
+    def _insert_step(self, run_id, node, step, position, fields) -> int:
+        row = {
+            **_STEP_DEFAULTS,
+            **fields,
+            "run_id": run_id,
+            "node": node,
+            "step": step,
+            "position": position,
+        }
+        result = self._conn.execute(_INSERT_STEP, row)
         return int(result.inserted_primary_key[0])
 
     def update_step(self, step_id, **fields) -> None:
         _check_fields(fields)
         with self._tx():
-            self._conn.execute(sa.update(t.steps).where(t.steps.c.id == step_id).values(**fields))
+            self._update_step(step_id, fields)
+
+    def _update_step(self, step_id, fields) -> None:
+        # A statement per column set, built once: constructing SQLAlchemy
+        # statements per call costs more than executing them.
+        cols = tuple(sorted(fields))
+        stmt = _UPDATE_STEP.get(cols)
+        if stmt is None:
+            stmt = _UPDATE_STEP[cols] = (
+                sa.update(t.steps)
+                .where(t.steps.c.id == sa.bindparam("_step_id"))
+                .values({c: sa.bindparam(c) for c in cols})
+            )
+        self._conn.execute(stmt, {**fields, "_step_id": step_id})
 
     def complete_step(self, step_id, *, outputs, inputs, cache_key, **fields) -> None:
         _check_fields(fields)
@@ -239,37 +261,21 @@ class SqlCatalog(Catalog):
                 if edges:
                     self._conn.execute(self._insert_ignore(t.lineage_edges), edges)
             if cache_key is not None:
-                dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-                stmt = dialect.insert(t.cache_entries).values(
-                    cache_key=cache_key, step_id=step_id, created_at=now
+                self._conn.execute(
+                    self._upsert_cache,
+                    {"cache_key": cache_key, "step_id": step_id, "created_at": now},
                 )
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["cache_key"], set_={"step_id": step_id, "created_at": now}
-                )
-                self._conn.execute(stmt)
-            self._conn.execute(
-                sa.update(t.steps)
-                .where(t.steps.c.id == step_id)
-                .values(cache_key=cache_key, inputs=list(inputs), **fields)
-            )
+            self._update_step(step_id, {**fields, "cache_key": cache_key, "inputs": list(inputs)})
 
     def record_cached(self, run_id, node, step, position, *, cached_from, outputs, **fields) -> int:
         _check_fields(fields)
         with self._tx():
-            result = self._conn.execute(
-                sa.insert(t.steps).values(
-                    run_id=run_id,
-                    node=node,
-                    step=step,
-                    position=position,
-                    cached_from=cached_from,
-                    **_defaults(fields),
-                )
+            step_id = self._insert_step(
+                run_id, node, step, position, {**fields, "cached_from": cached_from}
             )
-            step_id = int(result.inserted_primary_key[0])
             if outputs:
                 self._conn.execute(
-                    sa.insert(t.step_outputs),
+                    _INSERT_OUTPUT,
                     [
                         {"step_id": step_id, "position": i, "asset_id": a}
                         for i, a in enumerate(outputs)
@@ -279,17 +285,10 @@ class SqlCatalog(Catalog):
 
     @_read
     def find_cached(self, cache_key) -> tuple[int, list[str]] | None:
-        step_id = self._conn.execute(
-            sa.select(t.cache_entries.c.step_id).where(t.cache_entries.c.cache_key == cache_key)
-        ).scalar()
-        if step_id is None:
+        rows = self._conn.execute(_FIND_CACHED, {"cache_key": cache_key}).all()
+        if not rows:
             return None
-        outs = self._conn.execute(
-            sa.select(t.step_outputs.c.asset_id)
-            .where(t.step_outputs.c.step_id == step_id)
-            .order_by(t.step_outputs.c.position)
-        ).scalars()
-        return int(step_id), list(outs)
+        return int(rows[0][0]), [aid for _, aid in rows if aid is not None]
 
     @_read
     def get_step(self, step_id) -> StepRecord:
@@ -476,6 +475,24 @@ class SqlCatalog(Catalog):
         self.engine.dispose()
 
 
+_INSERT_STEP = sa.insert(t.steps)
+_INSERT_OUTPUT = sa.insert(t.step_outputs)
+_UPDATE_STEP: dict[tuple[str, ...], sa.Update] = {}
+_STEP_DEFAULTS = {"params": {}, "inputs": [], "warnings": [], "attempts": 0, "cost_usd": 0.0}
+# One query for a cache lookup: the entry and its outputs in order (a step
+# with no outputs still returns its id through the outer join).
+_FIND_CACHED = (
+    sa.select(t.cache_entries.c.step_id, t.step_outputs.c.asset_id)
+    .select_from(
+        t.cache_entries.outerjoin(
+            t.step_outputs, t.step_outputs.c.step_id == t.cache_entries.c.step_id
+        )
+    )
+    .where(t.cache_entries.c.cache_key == sa.bindparam("cache_key"))
+    .order_by(t.step_outputs.c.position)
+)
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -484,9 +501,3 @@ def _check_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - _STEP_FIELDS
     if unknown:
         raise TypeError(f"unknown step fields: {sorted(unknown)}")
-
-
-def _defaults(fields: dict[str, Any]) -> dict[str, Any]:
-    base = {"params": {}, "inputs": [], "warnings": [], "attempts": 0, "cost_usd": 0.0}
-    base.update(fields)
-    return base
