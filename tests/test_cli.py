@@ -196,3 +196,39 @@ def test_kill_9_mid_run_then_run_again_resumes_without_recomputing(tmp_path, wri
         runs = store.catalog.list_runs()
         assert [r.status for r in runs] == ["done", "interrupted"]
         assert store.verify().ok
+
+
+def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path, write):
+    log = tmp_path / "log"
+    env = subprocess_env(tmp_path / "store", log)
+    path = write(
+        "steps:\n  a: {op: test.work, value: 1}\n"
+        "  b: {op: test.work, input: a, seconds: 3}\n  c: {op: test.work, input: b}\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "routeyard.cli", "run", str(path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 60
+    while "a" not in executed(log) and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "cancelled: run" in stderr and "Traceback" not in stderr
+    with Store.open(tmp_path / "store") as store:
+        (run,) = store.catalog.list_runs()
+        rec = store.catalog.get_run(run.id)
+        assert rec.status == "cancelled"
+        assert {s.node: s.status for s in rec.steps} == {
+            "a": "executed",
+            "b": "cancelled",
+            "c": "cancelled",
+        }
+        assert store.verify().ok
+    resumed = json.loads(cli("run", str(path), "--json", env=env).stdout)
+    assert [s["status"] for s in resumed["steps"]] == ["cached", "executed", "executed"]
