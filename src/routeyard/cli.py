@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -278,24 +277,16 @@ def store_verify(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Entry point. Typer reports usage errors and exit codes itself (standalone
+    mode); routeyard's own errors are printed here as one line plus a hint."""
     command = typer.main.get_command(app)
     try:
-        rc = command.main(args=argv, prog_name="routeyard", standalone_mode=False)
-        if isinstance(rc, int) and rc:
-            sys.exit(rc)  # typer.Exit(n) is returned, not raised, outside standalone mode
+        command.main(args=argv, prog_name="routeyard", standalone_mode=True)
     except RouteyardError as exc:
         err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.hint:
             err.print(f"hint: {exc.hint}", highlight=False, soft_wrap=True)
         sys.exit(130 if exc.message.startswith("cancelled") else exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("cancelled")
-        sys.exit(130)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover
