@@ -199,61 +199,35 @@ class Engine:
             bad = [d for d in node.deps if run.outcomes[d].status not in OK]
             if bad:
                 outcome = Outcome("skipped", error=f"input '{bad[0]}' did not complete")
-                self.catalog.start_step(
-                    run.id,
-                    node.id,
-                    node.step,
-                    position,
-                    op=node.op,
-                    model=node.model,
-                    status="skipped",
-                    error=outcome.error,
-                )
-                self._emit(run, "skipped", node.id, {"reason": outcome.error})
+                self._end_step(run, node, position, step_id, outcome)
             else:
                 outcome = await self._run_node(run, node, position, step_id)
         except (OpInputError, MediaError) as exc:  # bad input files: fail this step only
             outcome = Outcome("failed", error=self._redact(str(exc)))
-            if step_id:
-                self.catalog.update_step(step_id[0], status="failed", error=outcome.error)
-            else:
-                self.catalog.start_step(
-                    run.id,
-                    node.id,
-                    node.step,
-                    position,
-                    op=node.op,
-                    model=node.model,
-                    status="failed",
-                    error=outcome.error,
-                )
-            self._emit(run, "failed", node.id, {"error": outcome.error})
+            self._end_step(run, node, position, step_id, outcome)
         except asyncio.CancelledError:
-            outcome = Outcome("cancelled", error="cancelled")
-            if step_id:
-                self.catalog.update_step(
-                    step_id[0],
-                    status="cancelled",
-                    finished_at=time.time(),
-                    error="cancelled by the user",
-                )
-            else:
-                self.catalog.start_step(
-                    run.id,
-                    node.id,
-                    node.step,
-                    position,
-                    op=node.op,
-                    model=node.model,
-                    status="cancelled",
-                )
-            self._emit(run, "cancelled", node.id)
+            outcome = Outcome("cancelled", error="cancelled by the user")
+            self._end_step(run, node, position, step_id, outcome)
             raise
         finally:
             run.outcomes[node.id] = outcome
             run.done[node.id].set()
             if len(self.events.pending) >= _EVENT_FLUSH:
                 self.catalog.add_events(self.events.drain())
+
+    def _end_step(
+        self, run: _Run, node: Node, position: int, step_id: list[int], outcome: Outcome
+    ) -> None:
+        """Record a step that ends without a result (skipped, failed early, cancelled),
+        whether or not its row exists yet, and tell the subscribers."""
+        fields = {"status": outcome.status, "error": outcome.error, "finished_at": time.time()}
+        if step_id:
+            self.catalog.update_step(step_id[0], **fields)
+        else:
+            self.catalog.start_step(
+                run.id, node.id, node.step, position, op=node.op, model=node.model, **fields
+            )
+        self._emit(run, outcome.status, node.id, {"error": outcome.error})
 
     async def _run_node(self, run: _Run, node: Node, position: int, step_id: list[int]) -> Outcome:
         op = ops.get_op(node.op)
