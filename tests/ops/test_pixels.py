@@ -16,7 +16,7 @@ def test_cmyk_paletted_greyscale_and_16bit_become_rgb(tmp_path):
     Image.fromarray(rgb).convert("CMYK").save(tmp_path / "c.jpg", quality=95)
     Image.fromarray(rgb).convert("P").save(tmp_path / "p.png")
     Image.fromarray(rgb[..., 0]).save(tmp_path / "g.png")
-    Image.fromarray((rgb[..., 0].astype(np.uint16) * 257)).save(tmp_path / "s16.png")
+    Image.fromarray(rgb[..., 0].astype(np.uint16) * 257).save(tmp_path / "s16.png")
     for name in ("c.jpg", "p.png", "g.png", "s16.png"):
         arr = load_rgb(tmp_path / name, where=f"step 'x' input {name}")
         assert arr.shape == (64, 64, 3) and arr.dtype == np.uint8
