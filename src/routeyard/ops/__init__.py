@@ -70,4 +70,4 @@ def _load_plugins() -> None:
 
 
 # Built-in ops register themselves on import.
-from routeyard.ops import delivery, importing, inpaint, resize, restore  # noqa: E402,F401
+from routeyard.ops import color, delivery, importing, inpaint, resize, restore  # noqa: E402,F401

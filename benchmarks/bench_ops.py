@@ -1,0 +1,54 @@
+"""Local op timings on a 1024×1024 photograph (issue 3 target: each under 5 s on 2 cores).
+
+    python benchmarks/bench_ops.py
+
+Times the op's pixel work only (what a step adds beyond engine overhead),
+best of three, on scikit-image's astronaut photo resized to 1024×1024.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+from skimage import data as skdata
+
+from routeyard.ops.inpaint import fill
+from routeyard.ops.restore import noise_sigma, upscale
+
+
+def best_of(fn, n: int = 3) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    photo = cv2.resize(skdata.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)
+    region = np.zeros((1024, 1024), bool)
+    region[400:560, 600:760] = True  # a 160×160 object
+    noisy = np.clip(photo + np.random.default_rng(0).normal(0, 20, photo.shape), 0, 255).astype(
+        np.uint8
+    )
+    half = cv2.resize(photo, (512, 512), interpolation=cv2.INTER_AREA)
+
+    def denoise():
+        h = noise_sigma(noisy)
+        cv2.fastNlMeansDenoisingColored(noisy, None, h, h, 7, 21)
+
+    rows = {
+        "inpaint 1024² (160×160 region, telea)": best_of(lambda: fill(photo, region, "telea", 5)),
+        "denoise 1024² (NL-means, estimated sigma)": best_of(denoise),
+        "upscale 512²→1024² (×2, 6 back-projections)": best_of(lambda: upscale(half, 2, 6)),
+        "upscale 1024²→2048² (×2, 6 back-projections)": best_of(lambda: upscale(photo, 2, 6)),
+    }
+    for name, seconds in rows.items():
+        print(f"{name:48s} {seconds:6.2f} s")
+
+
+if __name__ == "__main__":
+    main()
