@@ -15,7 +15,7 @@ from pydantic import Field
 
 from routeyard.ops import register
 from routeyard.ops.base import InputAsset, Op, OpContext, OpParams, Output
-from routeyard.ops.pixels import encode_png, load_rgb
+from routeyard.ops.pixels import encode_png, load_input, load_rgb
 
 
 class ColorMatchParams(OpParams):
@@ -57,14 +57,14 @@ class ColorMatchOp(Op):
             ref = load_rgb(ctx.files["reference"].path, where=f"{where}, parameter 'reference'")
             series = inputs
         else:
-            ref = load_rgb(inputs[0].path, where=f"{where}, input {inputs[0].id[:12]}")
+            ref = load_input(ctx, inputs[0])
             series = inputs[1:]
             if not series:
                 ctx.warn("only a reference was given: nothing to match")
         ref_mean, ref_std = lab_stats(ref)
         outputs = []
         for i, item in enumerate(series):
-            rgb = load_rgb(item.path, where=f"{where}, input {item.id[:12]}")
+            rgb = load_input(ctx, item)
             outputs.append(Output(data=encode_png(match(rgb, ref_mean, ref_std, params.strength))))
             ctx.report_progress((i + 1) / len(series))
         return outputs

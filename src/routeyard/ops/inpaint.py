@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from routeyard.ops import register
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
-from routeyard.ops.pixels import encode_png, load_mask, load_rgb
+from routeyard.ops.pixels import encode_png, load_input, load_mask
 
 Point = tuple[float, float]
 
@@ -103,7 +103,7 @@ class InpaintOp(Op):
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: InpaintParams) -> list[Output]:
         where = f"step '{ctx.node}'"
         src = inputs[0]
-        rgb = load_rgb(src.path, where=f"{where}, input {src.id[:12]}")
+        rgb = load_input(ctx, src)
         mask_file = ctx.files["mask"].path if "mask" in ctx.files else None
         region = region_mask(params, (rgb.shape[1], rgb.shape[0]), mask_file, where=where)
         filled = fill(rgb, region, params.method, params.radius)

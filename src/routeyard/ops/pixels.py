@@ -35,6 +35,13 @@ def load_rgb(path: Path, *, where: str, keep_alpha: bool = False) -> np.ndarray:
     return np.asarray(img.convert(mode))
 
 
+def load_input(ctx, item, *, keep_alpha: bool = False) -> np.ndarray:
+    """``load_rgb`` for one of a step's inputs, labelled with the step and asset in errors."""
+    return load_rgb(
+        item.path, where=f"step '{ctx.node}', input {item.id[:12]}", keep_alpha=keep_alpha
+    )
+
+
 def load_mask(path: Path, *, where: str, size: tuple[int, int]) -> np.ndarray:
     """A boolean HxW mask (white = selected), checked against the image's size (w, h)."""
     img = _open(path, where)

@@ -22,7 +22,7 @@ from pydantic import Field
 from routeyard.config import MAX_IMAGE_PIXELS
 from routeyard.ops import register
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
-from routeyard.ops.pixels import encode_png, load_rgb
+from routeyard.ops.pixels import encode_png, load_input
 
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64)
 
@@ -54,7 +54,7 @@ class DenoiseOp(Op):
     Params = DenoiseParams
 
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: DenoiseParams) -> list[Output]:
-        rgb = load_rgb(inputs[0].path, where=f"step '{ctx.node}', input {inputs[0].id[:12]}")
+        rgb = load_input(ctx, inputs[0])
         sigma = params.sigma if params.sigma is not None else noise_sigma(rgb)
         h = max(1.0, sigma * params.strength)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
@@ -90,7 +90,7 @@ class UpscaleOp(Op):
     Params = UpscaleParams
 
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: UpscaleParams) -> list[Output]:
-        rgb = load_rgb(inputs[0].path, where=f"step '{ctx.node}', input {inputs[0].id[:12]}")
+        rgb = load_input(ctx, inputs[0])
         h, w = rgb.shape[:2]
         if w * h * params.scale**2 > MAX_IMAGE_PIXELS:
             raise OpInputError(
