@@ -13,7 +13,6 @@ from typing import Any
 
 import yaml
 
-from routeyard import ops
 from routeyard.errors import NotFoundError, PipelineError, RouteyardError
 from routeyard.pipeline import spec as specs
 from routeyard.pipeline.engine import Engine
@@ -205,10 +204,6 @@ def run_object(run: RunRecord) -> dict[str, Any]:
         "rerun_from": run.rerun_from,
         "error": run.error,
     }
-
-
-def op_names() -> list[str]:
-    return ops.known_ops()
 
 
 def _read_steps(text: str) -> dict[str, dict]:

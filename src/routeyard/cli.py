@@ -112,7 +112,7 @@ def _print_run(run: dict[str, Any]) -> None:
     out.print(f"cost ${run['cost_usd']:.2f}")
 
 
-def _run_with_progress(fn, as_json: bool):
+def _run_with_progress(fn):
     display = _ProgressDisplay(enabled=err.is_terminal)
     try:
         return fn([display])
@@ -134,9 +134,7 @@ def run(
     home: HomeOpt = None,
 ) -> None:
     """Run a pipeline; finished steps of earlier runs are reused from the cache."""
-    result = _run_with_progress(
-        lambda subs: api.run_pipeline(file, home=home, subscribers=subs), as_json
-    )
+    result = _run_with_progress(lambda subs: api.run_pipeline(file, home=home, subscribers=subs))
     _emit_json(result) if as_json else _print_run(result)
     if result["status"] != "done":
         raise typer.Exit(1)
@@ -157,7 +155,7 @@ def rerun(
     """Re-run from one step: it and its descendants execute, everything upstream is cached."""
     overrides = api.parse_sets(sets or [])
     result = _run_with_progress(
-        lambda subs: api.rerun(run_ref, from_step, overrides, home=home, subscribers=subs), as_json
+        lambda subs: api.rerun(run_ref, from_step, overrides, home=home, subscribers=subs)
     )
     _emit_json(result) if as_json else _print_run(result)
     if result["status"] != "done":

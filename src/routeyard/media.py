@@ -91,8 +91,7 @@ def probe_bytes(data: bytes, *, source: str, mime_hint: str | None = None) -> Me
     if (mime_hint or "").startswith("image/") or _looks_like_image(data):
         img = open_image(data, source=source)
         mime = _IMAGE_MIMES.get(img.format or "", mime_hint or "application/octet-stream")
-        kind = "mask" if img.mode in ("1", "L") and mime_hint == "image/x-mask" else "image"
-        return MediaFacts(kind=kind, mime=mime, width=img.width, height=img.height, frames=1)
+        return MediaFacts(kind="image", mime=mime, width=img.width, height=img.height, frames=1)
     return MediaFacts(kind="binary", mime=mime_hint or "application/octet-stream")
 
 
