@@ -70,4 +70,13 @@ def _load_plugins() -> None:
 
 
 # Built-in ops register themselves on import.
-from routeyard.ops import color, delivery, importing, inpaint, resize, restore  # noqa: E402,F401
+from routeyard.ops import (  # noqa: E402,F401
+    animate,
+    color,
+    delivery,
+    importing,
+    inpaint,
+    matte,
+    resize,
+    restore,
+)

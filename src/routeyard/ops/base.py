@@ -63,6 +63,15 @@ class OpContext:
     catalog: Catalog
     warnings: list[str] = field(default_factory=list)
 
+    def scratch(self, name: str) -> Path:
+        """A path for a file the op writes and returns as ``Output(path=...)``.
+
+        Large results (videos) are streamed to disk rather than held in memory;
+        the folder is the run's and is removed when the run ends.
+        """
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        return self.work_dir / name
+
     def warn(self, message: str) -> None:
         """Record a warning on the step (e.g. a parameter the model ignores)."""
         self.warnings.append(message)
