@@ -74,6 +74,7 @@ from routeyard.ops import (  # noqa: E402,F401
     animate,
     color,
     delivery,
+    depth,
     importing,
     inpaint,
     matte,

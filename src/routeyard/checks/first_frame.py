@@ -1,0 +1,92 @@
+"""First-frame readiness: will an image-to-video model have cues to hold on to?
+
+Image-to-video models warp and "liquefy" when the first frame is flat:
+textureless areas, ambiguous lighting, no depth separation. No benchmark
+defines this, so the cues are the classical ones of QUALITY.md (d), each
+mapped to [0, 1] by a ramp from a clearly bad to a clearly good value and
+averaged. The ramps are anchored on the measured table there: photographs
+score high, a fogged or flattened photo and a flat graphic score low.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+_WORK_SIDE = 768
+
+# cue: (bad, good, pass threshold, label for a failing cue)
+RAMPS: dict[str, tuple[float, float, float, str]] = {
+    "grad_entropy": (2.5, 4.0, 3.5, "little texture"),
+    "flat_fraction": (0.40, 0.10, 0.20, "textureless areas"),
+    "l_range": (30.0, 80.0, 60.0, "low tonal range"),
+    "shading": (0.05, 0.30, 0.15, "flat lighting"),
+    "defocus_spread": (0.3, 2.0, 1.0, "no depth separation"),
+}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    score: float  # mean of the cue scores, in [0, 1]
+    cues: dict[str, float]  # raw measurements
+    cue_scores: dict[str, float]
+    failing: list[str]  # human labels of cues below their pass threshold
+
+    @property
+    def message(self) -> str:
+        return "ready" if not self.failing else "risky: " + ", ".join(self.failing)
+
+
+def measure(rgb: np.ndarray) -> dict[str, float]:
+    """The raw cues of QUALITY.md (d), at a long side of at most 768 px."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, _WORK_SIDE / max(h, w))
+    if scale < 1:
+        rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    lum = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) * (100 / 255)
+
+    gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    mag = np.sqrt(gx * gx + gy * gy)
+    # Range up to the 99th percentile: a few hard edges must not squash the histogram.
+    hist, _ = np.histogram(mag, bins=64, range=(0, float(np.percentile(mag, 99)) + 1e-6))
+    p = hist[hist > 0] / hist.sum()
+    grad_entropy = float(-(p * np.log2(p)).sum())
+
+    th, tw = grey.shape[0] // 32, grey.shape[1] // 32
+    tiles = grey[: th * 32, : tw * 32].reshape(th, 32, tw, 32).std(axis=(1, 3))
+    flat_fraction = float((tiles < 4).mean()) if tiles.size else 1.0
+
+    lo, hi = np.percentile(lum, [1, 99])
+    sigma = max(grey.shape) / 40
+    blurred = cv2.GaussianBlur(lum, (0, 0), sigma)
+    shading = float(blurred.std() / max(float(lum.mean()), 1e-3))
+
+    lap = cv2.Laplacian(grey, cv2.CV_32F)
+    gh, gw = grey.shape[0] // 8, grey.shape[1] // 8
+    energy = (lap[: gh * 8, : gw * 8] ** 2).reshape(8, gh, 8, gw).mean(axis=(1, 3))
+    log_e = np.log10(energy + 1e-6)
+    defocus_spread = float(np.percentile(log_e, 90) - np.percentile(log_e, 10))
+
+    return {
+        "grad_entropy": grad_entropy,
+        "flat_fraction": flat_fraction,
+        "l_range": float(hi - lo),
+        "shading": shading,
+        "defocus_spread": defocus_spread,
+        "rms_contrast": float(lum.std() / 100),
+    }
+
+
+def readiness(rgb: np.ndarray) -> Readiness:
+    cues = measure(rgb)
+    scores, failing = {}, []
+    for name, (bad, good, threshold, label) in RAMPS.items():
+        value = cues[name]
+        scores[name] = float(np.clip((value - bad) / (good - bad), 0, 1))
+        worse = value > threshold if good < bad else value < threshold
+        if worse and not (name == "defocus_spread" and cues["shading"] >= 0.3):
+            failing.append(label)
+    return Readiness(float(np.mean(list(scores.values()))), cues, scores, failing)
