@@ -80,4 +80,5 @@ from routeyard.ops import (  # noqa: E402,F401
     matte,
     resize,
     restore,
+    typeset,
 )
