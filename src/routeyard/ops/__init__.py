@@ -73,6 +73,7 @@ def _load_plugins() -> None:
 from routeyard.ops import (  # noqa: E402,F401
     animate,
     color,
+    composite,
     delivery,
     depth,
     importing,
