@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import NonNegativeInt
 
 from routeyard.canonical import sha256_hex
+from routeyard.checks import SCORERS
 from routeyard.ops import register
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
 from routeyard.store.provenance import SIDECAR, export_assets
@@ -45,17 +46,29 @@ class SelectOp(Op):
             chosen = ids[params.index]
             reason = f"input #{params.index}"
         else:
-            scores = ctx.catalog.gate_scores(ids, params.by)
-            missing = [i[:12] for i in ids if i not in scores]
-            if missing:
-                raise OpInputError(
-                    f"no '{params.by}' score for inputs {', '.join(missing)}; "
-                    f"add a gate {{check: {params.by}}} to the step that makes them"
-                )
+            scores = self._scores(ctx, inputs, params.by)
             pick = max if params.order == "max" else min
             chosen = pick(ids, key=lambda i: scores[i])
             reason = f"{params.order} {params.by} score {scores[chosen]:.3f}"
+            meta = {"selected_by": reason, "scores": {i: round(scores[i], 4) for i in ids}}
+            return [Output(existing=chosen, meta=meta)]
         return [Output(existing=chosen, meta={"selected_by": reason})]
+
+    @staticmethod
+    def _scores(ctx: OpContext, inputs: list[InputAsset], by: str) -> dict[str, float]:
+        """Scores recorded by gates; a known check scores the rest itself."""
+        scores = ctx.catalog.gate_scores([i.id for i in inputs], by)
+        missing = [i for i in inputs if i.id not in scores]
+        if missing and by in SCORERS:
+            for item in missing:
+                scores[item.id] = SCORERS[by](item.path)
+        elif missing:
+            raise OpInputError(
+                f"no '{by}' score for inputs {', '.join(i.id[:12] for i in missing)}; "
+                f"add a gate {{check: {by}}} to the step that makes them, "
+                f"or select by one of: index, {', '.join(sorted(SCORERS))}"
+            )
+        return scores
 
 
 class ExportParams(OpParams):

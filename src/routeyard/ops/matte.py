@@ -23,6 +23,8 @@ The same matte feeds ``animate`` (the subject layer of the parallax) and
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 from pydantic import Field, model_validator
@@ -72,6 +74,12 @@ def _cascade() -> cv2.CascadeClassifier:
     return _CASCADE
 
 
+# OpenCV's random state (GrabCut's and k-means' seeding) is not safe to share
+# between threads: two mattes computed at once came out different. One at a
+# time keeps every matte, and so every cache key downstream, reproducible.
+_LOCK = threading.Lock()
+
+
 def subject_matte(
     rgb: np.ndarray,
     *,
@@ -81,6 +89,11 @@ def subject_matte(
     use_faces: bool = True,
 ) -> np.ndarray:
     """Alpha in [0, 1] (float32, HxW): 1 on the subject, 0 on the background."""
+    with _LOCK:
+        return _matte(rgb, box, feather, iterations, use_faces)
+
+
+def _matte(rgb, box, feather, iterations, use_faces) -> np.ndarray:
     h, w = rgb.shape[:2]
     scale = min(1.0, _WORK_SIDE / max(h, w))
     small = (

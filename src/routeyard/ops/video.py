@@ -40,7 +40,11 @@ class Mp4Writer:
         stream = self._container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": str(crf), "preset": preset, "profile": "high"}
-        stream.thread_count = 0  # let x264 pick, it uses every core
+        # One encoder thread: x264's frame threading gave different bytes for the
+        # same frames when several clips were encoded at once, and a content-
+        # addressed store needs the same clip to be the same blob. Variants
+        # still encode in parallel, one per core.
+        stream.thread_count = 1
         self._stream = stream
 
     def write(self, rgb: np.ndarray) -> None:

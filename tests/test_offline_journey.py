@@ -1,0 +1,115 @@
+"""The README's main command: the whole journey offline, then a cached re-run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from routeyard import api
+from tests.conftest import ROOT, subprocess_env
+from tests.ocr import needs_tesseract, normalise, read_text
+
+EXAMPLE = ROOT / "examples" / "offline.yaml"
+
+
+@pytest.fixture(scope="module")
+def journey(tmp_path_factory):
+    """Run examples/offline.yaml twice through the CLI, as the README does."""
+    work = tmp_path_factory.mktemp("journey")
+    shutil.copy(EXAMPLE, work / "offline.yaml")
+    home = work / "store"
+    env = subprocess_env(home)
+    cmd = [sys.executable, "-m", "routeyard.cli", "run", "offline.yaml"]
+    first = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=240)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stdout + second.stderr
+    runs = api.list_runs(home=home)
+    return work, home, [api.show_run(r["run"], home=home) for r in runs]
+
+
+def test_every_step_runs_then_everything_is_cached(journey):
+    _, _, runs = journey
+    assert len(runs) == 2
+    by_status = {frozenset(s["status"] for s in r["steps"]): r for r in runs}
+    assert set(by_status) == {frozenset({"executed"}), frozenset({"cached"})}
+    names = [s["name"] for s in by_status[frozenset({"executed"})]["steps"]]
+    assert sorted(names) == sorted(
+        [
+            "base",
+            "cues",
+            "clean",
+            "headline",
+            "hero",
+            "motion[0]",
+            "motion[1]",
+            "motion[2]",
+            "best",
+            "out",
+        ]
+    )
+
+
+def test_the_exported_video_plays_in_a_browser(journey):
+    work, _, _ = journey
+    sidecar = json.loads((work / "out" / "provenance.json").read_text())
+    videos = [d for d in sidecar["deliverables"] if d["file"].endswith(".mp4")]
+    assert len(videos) == 1
+    with av.open(str(work / "out" / videos[0]["file"])) as container:
+        stream = container.streams.video[0]
+        assert container.format.name.startswith("mov,mp4")
+        assert stream.codec_context.name == "h264"
+        assert stream.codec_context.pix_fmt == "yuv420p"
+        assert stream.codec_context.profile == "High"
+        assert (stream.codec_context.width, stream.codec_context.height) == (720, 720)
+        assert float(stream.average_rate) == 24
+        assert stream.frames == 96
+        assert float(stream.duration * stream.time_base) == pytest.approx(4.0, abs=0.05)
+        assert sum(1 for _ in container.decode(video=0)) == 96
+
+
+def test_the_chosen_video_is_the_steadiest_and_traces_to_the_photo(journey):
+    _, home, runs = journey
+    first = next(r for r in runs if all(s["status"] == "executed" for s in r["steps"]))
+    steps = {s["name"]: s for s in first["steps"]}
+    best = steps["best"]["outputs"][0]
+    assert best in {steps[f"motion[{i}]"]["outputs"][0] for i in range(3)}
+    from routeyard.checks.temporal import score_file
+    from routeyard.store import Store
+
+    with Store.open(home) as store:
+        scores = {
+            i: score_file(store.path_of(steps[f"motion[{i}]"]["outputs"][0])) for i in range(3)
+        }
+    assert steps[f"motion[{max(scores, key=scores.get)}]"]["outputs"][0] == best
+    tree = api.lineage(best, home=home)
+    ops_on_path = []
+    node = tree
+    while node:
+        ops_on_path.append(node.get("op"))
+        node = (node.get("parents") or [None])[0]
+    assert ops_on_path[:6] == [
+        "animate",
+        "upscale",
+        "typeset",
+        "remove_object",
+        "depth_cues",
+        "import",
+    ]
+
+
+@needs_tesseract
+def test_the_hero_carries_the_headline(journey):
+    work, _, _ = journey
+    hero = next((work / "out").glob("hero-*.png"))
+    rgb = np.asarray(Image.open(hero).convert("RGB"))
+    h, w = rgb.shape[:2]
+    box = (round(0.06 * w), round(0.84 * h), round(0.94 * w), round(0.97 * h))
+    assert normalise(read_text(rgb, box, (0xFF, 0xD4, 0x00))) == "SPACEWEEK"
