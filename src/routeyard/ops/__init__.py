@@ -76,6 +76,7 @@ from routeyard.ops import (  # noqa: E402,F401
     composite,
     delivery,
     depth,
+    faceswap,
     importing,
     inpaint,
     matte,
