@@ -12,9 +12,8 @@ import time
 
 import cv2
 import numpy as np
-from skimage import data as skdata
-
 from PIL import Image
+from skimage import data as skdata
 
 from routeyard.ops import faces
 from routeyard.ops.composite import CompositeParams, paint, place
