@@ -117,3 +117,30 @@ def test_select_by_a_gate_score_picks_the_best(home):
     assert outputs(best)["pick"] == [ids[1]]
     worst = run(home, text + "  pick: {op: select, input: v, by: temporal, order: min}\n")
     assert outputs(worst)["pick"] == [ids[0]]
+
+
+def test_select_computes_a_known_score_when_no_gate_recorded_it(home, tmp_path):
+    from routeyard.checks.first_frame import readiness
+
+    clean = skdata.astronaut()
+    fog = (clean * 0.4 + 0.6 * 200).astype(np.uint8)
+    Image.fromarray(clean).save(tmp_path / "clean.png")
+    Image.fromarray(fog).save(tmp_path / "fog.png")
+    text = (
+        "steps:\n  a: {op: import, source: fog.png}\n  b: {op: import, source: clean.png}\n"
+        "  pick: {op: select, input: [a, b], by: first_frame}\n"
+    )
+    result = run(home, text, base_dir=tmp_path)
+    assert readiness(clean).score > readiness(fog).score
+    assert outputs(result)["pick"] == outputs(result)["b"]
+
+
+def test_select_by_an_unknown_score_names_the_choices(home):
+    text = (
+        "steps:\n  a: {op: import, source: 'sample:coffee'}\n"
+        "  v: {op: resize, input: a, variants: {width: [40, 50]}}\n"
+        "  pick: {op: select, input: v, by: sharpness}\n"
+    )
+    step = next(s for s in run(home, text)["steps"] if s["name"] == "pick")
+    assert step["status"] == "failed"
+    assert "no 'sharpness' score" in step["error"] and "first_frame" in step["error"]
