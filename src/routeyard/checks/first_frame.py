@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from routeyard.ops.pixels import shrink
+
 _WORK_SIDE = 768
 
 # cue: (bad, good, pass threshold, label for a failing cue)
@@ -41,10 +43,7 @@ class Readiness:
 
 def measure(rgb: np.ndarray) -> dict[str, float]:
     """The raw cues of QUALITY.md (d), at a long side of at most 768 px."""
-    h, w = rgb.shape[:2]
-    scale = min(1.0, _WORK_SIDE / max(h, w))
-    if scale < 1:
-        rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    rgb, _ = shrink(rgb, _WORK_SIDE)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     lum = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) * (100 / 255)
 

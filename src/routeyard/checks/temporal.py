@@ -14,11 +14,14 @@ calibrated against accepted clips by the gates).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from routeyard.ops.pixels import shrink
 
 _SHORT_SIDE = 360
 _MAX_PAIRS = 48
@@ -64,18 +67,15 @@ def warping_error(a: np.ndarray, b: np.ndarray, dis) -> float:
     return float(((diff**2).mean(-1) * mask).sum() / mask.sum())
 
 
-def stability(frames: list[np.ndarray]) -> Temporal:
-    """Score a clip's frames (RGB uint8) in [0, 1]; 1 = no unexplained change."""
-    if len(frames) < 2:
+def stability(frames: Iterable[np.ndarray]) -> Temporal:
+    """Score a clip's frames (RGB uint8) in [0, 1]; 1 = no unexplained change.
+
+    Frames are shrunk to the working size as they arrive, so a decoder can
+    stream a long clip in without every full-size frame being held.
+    """
+    small = [shrink(f, _SHORT_SIDE, short=True)[0] for f in frames]
+    if len(small) < 2:
         return Temporal(1.0, 0.0, 0.0, 0.0)
-    h, w = frames[0].shape[:2]
-    scale = min(1.0, _SHORT_SIDE / min(h, w))
-    small = [
-        cv2.resize(f, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        if scale < 1
-        else f
-        for f in frames
-    ]
     lum = np.array([cv2.cvtColor(f, cv2.COLOR_RGB2LAB)[..., 0].mean() * 100 / 255 for f in small])
     if len(lum) >= 5:
         pad = np.pad(lum, 2, mode="edge")
@@ -97,4 +97,4 @@ def stability(frames: list[np.ndarray]) -> Temporal:
 def score_file(path: Path) -> float:
     from routeyard.ops.video import read_frames
 
-    return stability(list(read_frames(path, where=str(path)))).score
+    return stability(read_frames(path, where=str(path))).score

@@ -23,16 +23,30 @@ class ColorMatchParams(OpParams):
     strength: float = Field(default=1.0, ge=0, le=1)
 
 
-def lab_stats(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB).reshape(-1, 3)
-    return lab.mean(axis=0), lab.std(axis=0)
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+
+def _stats(lab: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    pixels = lab[mask] if mask is not None else lab.reshape(-1, 3)
+    return pixels.mean(axis=0), pixels.std(axis=0)
+
+
+def lab_stats(rgb: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel Lab mean and standard deviation, over ``mask`` if given."""
+    return _stats(_lab(rgb), mask)
 
 
 def match(
-    rgb: np.ndarray, ref_mean: np.ndarray, ref_std: np.ndarray, strength: float
+    rgb: np.ndarray,
+    ref_mean: np.ndarray,
+    ref_std: np.ndarray,
+    strength: float,
+    mask: np.ndarray | None = None,
 ) -> np.ndarray:
-    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    mean, std = lab.reshape(-1, 3).mean(axis=0), lab.reshape(-1, 3).std(axis=0)
+    """Transfer the reference statistics onto ``rgb``, measuring its own over ``mask`` if given."""
+    lab = _lab(rgb)
+    mean, std = _stats(lab, mask)
     matched = (lab - mean) * (ref_std / np.maximum(std, 1e-6)) + ref_mean
     blended = lab + strength * (matched - lab)
     blended[..., 0] = np.clip(blended[..., 0], 0, 100)

@@ -43,16 +43,17 @@ class SelectOp(Op):
                 raise OpInputError(
                     f"index {params.index} is out of range: the step has {len(ids)} inputs"
                 )
-            chosen = ids[params.index]
-            reason = f"input #{params.index}"
-        else:
-            scores = self._scores(ctx, inputs, params.by)
-            pick = max if params.order == "max" else min
-            chosen = pick(ids, key=lambda i: scores[i])
-            reason = f"{params.order} {params.by} score {scores[chosen]:.3f}"
-            meta = {"selected_by": reason, "scores": {i: round(scores[i], 4) for i in ids}}
-            return [Output(existing=chosen, meta=meta)]
-        return [Output(existing=chosen, meta={"selected_by": reason})]
+            return [
+                Output(existing=ids[params.index], meta={"selected_by": f"input #{params.index}"})
+            ]
+        scores = self._scores(ctx, inputs, params.by)
+        pick = max if params.order == "max" else min
+        chosen = pick(ids, key=lambda i: scores[i])
+        meta = {
+            "selected_by": f"{params.order} {params.by} score {scores[chosen]:.3f}",
+            "scores": {i: round(scores[i], 4) for i in ids},
+        }
+        return [Output(existing=chosen, meta=meta)]
 
     @staticmethod
     def _scores(ctx: OpContext, inputs: list[InputAsset], by: str) -> dict[str, float]:

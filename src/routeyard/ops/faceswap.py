@@ -23,6 +23,7 @@ from pydantic import Field
 
 from routeyard.ops import register
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
+from routeyard.ops.color import lab_stats, match
 from routeyard.ops.faces import MODEL_LICENCES, Face, find_faces
 from routeyard.ops.pixels import encode_png, load_input, load_rgb
 
@@ -47,20 +48,6 @@ def face_region(face: Face, shape: tuple[int, int], size: float) -> np.ndarray:
     return mask
 
 
-def match_lab(src: np.ndarray, ref: np.ndarray, mask: np.ndarray, amount: float) -> np.ndarray:
-    if amount <= 0:
-        return src
-    inside = mask > 0
-    a = cv2.cvtColor(src, cv2.COLOR_RGB2LAB).astype(np.float32)
-    b = cv2.cvtColor(ref, cv2.COLOR_RGB2LAB).astype(np.float32)
-    out = a.copy()
-    for c in range(3):
-        sa, sb = a[..., c][inside], b[..., c][inside]
-        matched = (a[..., c] - sa.mean()) * (sb.std() / (sa.std() + 1e-6)) + sb.mean()
-        out[..., c] = a[..., c] + amount * (matched - a[..., c])
-    return cv2.cvtColor(np.clip(out + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-
-
 def swap(
     target: np.ndarray, source: np.ndarray, t: Face, s: Face, params: FaceSwapParams
 ) -> np.ndarray:
@@ -73,7 +60,10 @@ def swap(
     )
     mask = face_region(t, (h, w), params.size)
     mask[:2], mask[-2:], mask[:, :2], mask[:, -2:] = 0, 0, 0, 0  # seamlessClone needs a margin
-    warped = match_lab(warped, target, mask, params.color_match)
+    if params.color_match > 0:
+        inside = mask > 0
+        ref_mean, ref_std = lab_stats(target, inside)
+        warped = match(warped, ref_mean, ref_std, params.color_match, mask=inside)
     ys, xs = np.nonzero(mask)
     centre = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
     out = cv2.seamlessClone(

@@ -19,14 +19,14 @@ from pydantic import Field, model_validator
 
 from routeyard.ops import register
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
-from routeyard.ops.pixels import encode_png, load_input, load_mask
+from routeyard.ops.pixels import PixelBox, check_box_overlaps, encode_png, load_input, load_mask
 
 Point = tuple[float, float]
 
 
 class InpaintParams(OpParams):
     mask: str | None = None
-    box: tuple[int, int, int, int] | None = None
+    box: PixelBox | None = None
     polygon: list[Point] | None = Field(default=None, min_length=3)
     method: Literal["telea", "ns"] = "telea"
     radius: int = Field(default=5, ge=1, le=50)
@@ -36,8 +36,6 @@ class InpaintParams(OpParams):
     def _has_region(self) -> InpaintParams:
         if self.mask is None and self.box is None and self.polygon is None:
             raise ValueError("give the region to fill: mask (PNG), box or polygon")
-        if self.box is not None and (self.box[2] <= self.box[0] or self.box[3] <= self.box[1]):
-            raise ValueError("box is [x0, y0, x1, y1] with x1 > x0 and y1 > y0")
         return self
 
 
@@ -54,11 +52,8 @@ def region_mask(
     if mask_file is not None:
         region |= load_mask(mask_file, where=f"{where}, parameter 'mask'", size=size)
     if params.box is not None:
+        check_box_overlaps(params.box, size, where=where)
         x0, y0, x1, y1 = params.box
-        if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
-            raise OpInputError(
-                f"{where}, parameter 'box': {list(params.box)} lies outside the {w}x{h} image"
-            )
         region[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)] = True  # clipped to the image
     if params.polygon is not None:
         pts = np.round(np.asarray(params.polygon, float)).astype(np.int32)

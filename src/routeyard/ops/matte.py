@@ -27,11 +27,11 @@ import threading
 
 import cv2
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from routeyard.ops import register
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
-from routeyard.ops.pixels import encode_png, load_input
+from routeyard.ops.pixels import PixelBox, check_box_overlaps, encode_png, load_input, shrink
 
 _WORK_SIDE = 400
 _BORDER_COLOURS = 8
@@ -42,16 +42,10 @@ _SIDE_BORDER = 0.6
 
 
 class RemoveBackgroundParams(OpParams):
-    box: tuple[int, int, int, int] | None = None  # the subject lies inside [x0, y0, x1, y1]
+    box: PixelBox | None = None  # the subject lies inside [x0, y0, x1, y1]
     feather: int = Field(default=4, ge=0, le=64)  # edge softness in pixels (guided filter radius)
     iterations: int = Field(default=5, ge=1, le=20)
     faces: bool = True  # use detected faces as a person prior
-
-    @model_validator(mode="after")
-    def _box_order(self) -> RemoveBackgroundParams:
-        if self.box is not None and (self.box[2] <= self.box[0] or self.box[3] <= self.box[1]):
-            raise ValueError("box is [x0, y0, x1, y1] with x1 > x0 and y1 > y0")
-        return self
 
 
 def detect_faces(rgb: np.ndarray, min_fraction: float = 0.05) -> list[tuple[int, int, int, int]]:
@@ -95,14 +89,7 @@ def subject_matte(
 
 def _matte(rgb, box, feather, iterations, use_faces) -> np.ndarray:
     h, w = rgb.shape[:2]
-    scale = min(1.0, _WORK_SIDE / max(h, w))
-    small = (
-        cv2.resize(
-            rgb, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
-        )
-        if scale < 1
-        else rgb
-    )
+    small, scale = shrink(rgb, _WORK_SIDE)
     sh, sw = small.shape[:2]
     border = max(2, round(min(sh, sw) * 0.03))
     score = _subject_score(small, border)
@@ -212,13 +199,9 @@ class RemoveBackgroundOp(Op):
         self, ctx: OpContext, inputs: list[InputAsset], params: RemoveBackgroundParams
     ) -> list[Output]:
         rgb = load_input(ctx, inputs[0])
-        h, w = rgb.shape[:2]
         if params.box is not None:
-            x0, y0, x1, y1 = params.box
-            if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
-                raise OpInputError(
-                    f"step '{ctx.node}', parameter 'box': {list(params.box)} lies outside the {w}x{h} image"
-                )
+            size = (rgb.shape[1], rgb.shape[0])
+            check_box_overlaps(params.box, size, where=f"step '{ctx.node}'")
         alpha = subject_matte(
             rgb,
             box=params.box,

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from routeyard.ops.pixels import shrink
+
 MOVES = ("dolly-in", "pan-left", "pan-right", "orbit", "float")
 
 _PLATE_SIDE = 480  # inpaint the hidden background at this long side: cost is bounded
@@ -74,9 +76,8 @@ def build_layers(rgb: np.ndarray, alpha: np.ndarray) -> Layers:
 
 def _fill_hole(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     h, w = rgb.shape[:2]
-    scale = min(1.0, _PLATE_SIDE / max(h, w))
-    size = (max(8, round(w * scale)), max(8, round(h * scale)))
-    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    small, _ = shrink(rgb, _PLATE_SIDE)
+    size = (small.shape[1], small.shape[0])
     small_hole = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     small_hole = cv2.dilate(small_hole, np.ones((3, 3), np.uint8))
     filled = cv2.inpaint(small, small_hole * 255, 5, cv2.INPAINT_TELEA)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Annotated
 
+import cv2
 import numpy as np
 from PIL import Image
+from pydantic import AfterValidator
 
 from routeyard.media import open_image
 from routeyard.ops.base import OpInputError
@@ -55,6 +58,39 @@ def load_mask(path: Path, *, where: str, size: tuple[int, int]) -> np.ndarray:
         grey = np.asarray(img.convert("L"))
         return (alpha > 127) & (grey > 127) if alpha.min() < 255 else grey > 127
     return np.asarray(img.convert("L")) > 127
+
+
+def _ordered(box: tuple) -> tuple:
+    if box[2] <= box[0] or box[3] <= box[1]:
+        raise ValueError("box is [x0, y0, x1, y1] with x1 > x0 and y1 > y0")
+    return box
+
+
+# A rectangle parameter, [x0, y0, x1, y1] in pixels, checked for order on parsing.
+PixelBox = Annotated[tuple[int, int, int, int], AfterValidator(_ordered)]
+# The same in pixels or, when every value is <= 1, in fractions of the image.
+FlexBox = Annotated[tuple[float, float, float, float], AfterValidator(_ordered)]
+
+
+def check_box_overlaps(box: tuple, size: tuple[int, int], *, where: str) -> None:
+    """Refuse a pixel box that misses the (w, h) image entirely; one that overlaps is clipped by the op."""
+    w, h = size
+    x0, y0, x1, y1 = box
+    if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+        raise OpInputError(f"{where}, parameter 'box': {list(box)} lies outside the {w}x{h} image")
+
+
+def shrink(image: np.ndarray, side: int, *, short: bool = False) -> tuple[np.ndarray, float]:
+    """Downscale so the long (or short) side is at most ``side``; returns the image and the scale.
+
+    Analyses run at a bounded working size so their cost does not grow with the input.
+    """
+    h, w = image.shape[:2]
+    scale = min(1.0, side / (min(h, w) if short else max(h, w)))
+    if scale >= 1:
+        return image, 1.0
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
 
 
 def encode_png(array: np.ndarray) -> bytes:

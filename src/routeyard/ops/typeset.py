@@ -16,20 +16,18 @@ from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFilter, ImageFont
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from routeyard.ops import register
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
 from routeyard.ops.fonts import DEFAULT_FONT, available, find_font
-from routeyard.ops.pixels import encode_png, load_input
-
-Box = tuple[float, float, float, float]
+from routeyard.ops.pixels import FlexBox, encode_png, load_input
 
 
 class TypesetParams(OpParams):
     text: str = Field(min_length=1)
     # [x0, y0, x1, y1] in pixels, or in fractions of the image when all are <= 1.
-    box: Box = (0.06, 0.70, 0.94, 0.94)
+    box: FlexBox = (0.06, 0.70, 0.94, 0.94)
     align: Literal["left", "center", "right"] = "center"
     valign: Literal["top", "middle", "bottom"] = "middle"
     font: str = DEFAULT_FONT
@@ -55,12 +53,6 @@ class TypesetParams(OpParams):
                 ) from None
         return value
 
-    @model_validator(mode="after")
-    def _box_order(self) -> TypesetParams:
-        if self.box[2] <= self.box[0] or self.box[3] <= self.box[1]:
-            raise ValueError("box is [x0, y0, x1, y1] with x1 > x0 and y1 > y0")
-        return self
-
 
 @dataclass(frozen=True)
 class Layout:
@@ -72,7 +64,7 @@ class Layout:
     height: int
 
 
-def pixel_box(box: Box, w: int, h: int) -> tuple[int, int, int, int]:
+def pixel_box(box: tuple[float, float, float, float], w: int, h: int) -> tuple[int, int, int, int]:
     if all(0 <= v <= 1 for v in box):
         box = (box[0] * w, box[1] * h, box[2] * w, box[3] * h)
     x0, y0, x1, y1 = (round(v) for v in box)
