@@ -93,6 +93,11 @@ steps:
         ),
         ("steps:\n  a: [unclosed\n", "invalid YAML"),
         ("steps:\n  a: {op: import, source: missing.png}\n", "file"),
+        (
+            "steps:\n  a: {op: import, source: 'sample:coffee'}\n"
+            "  b: {op: remove_object, input: a, box: [50, 50, 10, 10]}\n",
+            "box is [x0, y0, x1, y1] with x1 > x0",  # brackets survive the terminal markup
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line_and_no_traceback(tmp_path, write, pipeline, expect):

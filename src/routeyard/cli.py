@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from routeyard import api
@@ -281,9 +282,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         command.main(args=argv, prog_name="routeyard", standalone_mode=True)
     except RouteyardError as exc:
-        err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        # The message is plain text: "[x0, y0, x1, y1]" must not be read as Rich markup.
+        err.print(Text("error: ", style="red") + Text(exc.message), highlight=False, soft_wrap=True)
         if exc.hint:
-            err.print(f"hint: {exc.hint}", highlight=False, soft_wrap=True)
+            err.print(Text(f"hint: {exc.hint}"), highlight=False, soft_wrap=True)
         sys.exit(130 if exc.message.startswith("cancelled") else exc.exit_code)
 
 
