@@ -11,10 +11,13 @@ score high, a fogged or flattened photo and a flat graphic score low.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
+from routeyard.checks.base import Gate, GateParams, Verdict
+from routeyard.checks.media import still
 from routeyard.ops.pixels import shrink
 
 _WORK_SIDE = 768
@@ -89,3 +92,39 @@ def readiness(rgb: np.ndarray) -> Readiness:
         if worse and not (name == "defocus_spread" and cues["shading"] >= 0.3):
             failing.append(label)
     return Readiness(float(np.mean(list(scores.values()))), cues, scores, failing)
+
+
+def _texture_map(rgb: np.ndarray, cells: int = 16) -> np.ndarray:
+    """Grey standard deviation per region: where the image gives a motion model nothing to hold."""
+    small, _ = shrink(rgb, _WORK_SIDE)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    h, w = grey.shape
+    rows, cols = max(1, round(cells * h / max(h, w))), max(1, round(cells * w / max(h, w)))
+    grid = np.zeros((rows, cols), np.float32)
+    for r in range(rows):
+        for c in range(cols):
+            tile = grey[r * h // rows : (r + 1) * h // rows, c * w // cols : (c + 1) * w // cols]
+            grid[r, c] = tile.std()
+    return grid
+
+
+class FirstFrameGate(Gate):
+    """Readiness of a still (or a clip's first frame) for image-to-video."""
+
+    name = "first_frame"
+    media = "image"
+
+    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> Verdict:
+        rgb = still(files[0])
+        r = readiness(rgb)
+        return Verdict(
+            score=r.score,
+            message=r.message,
+            details={
+                "cues": {k: round(v, 4) for k, v in r.cues.items()},
+                "cue_scores": {k: round(v, 4) for k, v in r.cue_scores.items()},
+                "failing": r.failing,
+            },
+            heatmap=_texture_map(rgb),
+            heatmap_label="local texture (grey sd)",
+        )

@@ -1,15 +1,25 @@
-"""Temporal stability: flicker and texture boil that motion does not explain.
+"""Temporal stability: flicker, texture popping and boil that motion does not explain.
 
-The CPU recipe of QUALITY.md (a). VBench's MAE flicker score is only valid on
-static shots (any motion lowers it), so the core is Lai et al.'s warping
-error: frame t+1 is warped back onto frame t along DIS optical flow, and the
-photometric error is averaged over pixels the flow can explain (not
-occluded, not on motion boundaries). Camera motion costs nothing; lighting
-pops and boiling texture do. A per-frame L* series catches global flicker.
+The CPU recipe of QUALITY.md (a). VBench's temporal-flickering score (mean
+absolute frame difference) is only valid on static shots, since any motion
+lowers it; it is computed exactly, on the decoded frames, and reported with
+VBench's static filter. The score itself rests on Lai et al.'s warping
+error: frame t+1 is warped back onto frame t along DIS optical flow and the
+photometric error is averaged over pixels the flow explains (not occluded,
+off motion boundaries). Camera motion costs nothing; lighting pops and
+popping texture do. Three failure modes, each its own sub-score, the worst
+one is the score (so one popped frame in a hundred is not averaged away):
 
-Approximations, stated: DIS instead of RAFT, a working short side of 360 px,
-at most 48 frame pairs sampled evenly, and the score mapping below (to be
-calibrated against accepted clips by the gates).
+- ``pops``: pairs whose warping error jumps above the clip's own baseline
+  (texture popping, a frame that does not belong);
+- ``flicker``: the per-frame L* series (and per 4x4 tile, for local light
+  pops) minus its 5-frame moving median — brightness that jumps and returns;
+- ``boil``: the baseline warping error itself — texture that crawls on
+  every frame.
+
+Approximations, stated: DIS instead of RAFT (for the warp and for VBench's
+static filter), a working short side of 360 px, every consecutive pair
+scored, no shot detection (a hard cut scores as a pop).
 """
 
 from __future__ import annotations
@@ -21,21 +31,33 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from routeyard.checks.base import Gate, GateParams, Verdict
+from routeyard.checks.media import frames as clip_frames
+from routeyard.checks.media import is_clip
 from routeyard.ops.pixels import shrink
 
 _SHORT_SIDE = 360
-_MAX_PAIRS = 48
-E_WARP_SCALE = 5e-4  # E_warp at which the warp sub-score is 1/e (≈ 4 % exposure jitter)
-FLICKER_SCALE = 2.0  # L* flicker sd (0..100 scale) at which the flicker sub-score is 0
+BOIL_FLOOR = 2.0e-4  # E_warp a clean camera move reaches from resampling alone
+BOIL_SCALE = 4.0e-4  # excess baseline E_warp at which the boil sub-score is 1/e
+POP_SCALE = 1.0e-3  # excess pair error over twice the baseline at which the pop sub-score is 1/e
+POP_FLOOR = 1.0e-4
+FLICKER_SCALE = 5.0  # |ΔL*| from the local median at which the flicker sub-score is 0
+FLICKER_FREE = 0.5  # |ΔL*| a steady clip reaches from compression noise
 
 
 @dataclass(frozen=True)
 class Temporal:
     score: float
-    e_warp: float
-    flicker_sd: float
-    max_jump: float
-    per_pair: list[float] = field(default_factory=list)  # warping error of each sampled pair
+    e_warp: float  # mean Lai warping error over the pairs
+    flicker_sd: float  # sd of the detrended L* series
+    max_jump: float  # the largest |ΔL*| from the local median, globally or in a tile
+    per_pair: list[float] = field(default_factory=list)  # each pair's error over every pixel
+    per_frame_flicker: list[float] = field(default_factory=list)  # |ΔL*| per frame
+    sub_scores: dict[str, float] = field(default_factory=dict)
+    vbench_flicker: float = 1.0  # (255 - mean MAE) / 255 on the full-size frames
+    static: bool = True  # VBench's static filter (on DIS flow)
+    frames: int = 0
+    baseline: float = 0.0  # median masked warping error: the steady boil
 
 
 def _occlusion_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
@@ -51,8 +73,14 @@ def _occlusion_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     return consistent & ~boundary
 
 
-def warping_error(a: np.ndarray, b: np.ndarray, dis) -> float:
-    """Lai et al. E_warp of b warped onto a (RGB in [0, 1], mean over channels)."""
+def _pair(a: np.ndarray, b: np.ndarray, dis) -> tuple[float, float, np.ndarray]:
+    """Lai et al. E_warp of b warped onto a (RGB in [0, 1], mean over channels), the same
+    error over every pixel, and the flow.
+
+    The occlusion mask is right for steady boil (it ignores what motion
+    hides), but it also hides a popped patch (the flow there is
+    inconsistent), so pops are judged on the unmasked error.
+    """
     ga, gb = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
     fw, bw = dis.calc(ga, gb, None), dis.calc(gb, ga, None)
     h, w = ga.shape
@@ -61,40 +89,133 @@ def warping_error(a: np.ndarray, b: np.ndarray, dis) -> float:
         b, xs + fw[..., 0], ys + fw[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     mask = _occlusion_mask(fw, bw)
-    if not mask.any():
-        return 0.0
-    diff = (a.astype(np.float32) - warped.astype(np.float32)) / 255.0
-    return float(((diff**2).mean(-1) * mask).sum() / mask.sum())
+    err = (((a.astype(np.float32) - warped.astype(np.float32)) / 255.0) ** 2).mean(-1)
+    masked = float((err * mask).sum() / mask.sum()) if mask.any() else 0.0
+    return masked, float(err.mean()), fw
+
+
+def warping_error(a: np.ndarray, b: np.ndarray, dis) -> float:
+    return _pair(a, b, dis)[0]
+
+
+def _lightness(rgb: np.ndarray) -> np.ndarray:
+    """Mean L* (0..100) of the whole frame and of a 4x4 grid of tiles."""
+    lum = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) * (100 / 255)
+    h, w = lum.shape
+    tiles = cv2.resize(lum, (4, 4), interpolation=cv2.INTER_AREA).ravel()
+    return np.concatenate([[lum[: h // 4 * 4, : w // 4 * 4].mean()], tiles])
+
+
+def _detrend(series: np.ndarray) -> np.ndarray:
+    """Each value minus the median of its 5-frame neighbourhood (edges padded)."""
+    if len(series) < 5:
+        return series - np.median(series, axis=0)
+    pad = np.pad(series, ((2, 2), (0, 0)), mode="edge")
+    windows = np.stack([pad[i : i + len(series)] for i in range(5)])
+    return series - np.median(windows, axis=0)
 
 
 def stability(frames: Iterable[np.ndarray]) -> Temporal:
     """Score a clip's frames (RGB uint8) in [0, 1]; 1 = no unexplained change.
 
-    Frames are shrunk to the working size as they arrive, so a decoder can
-    stream a long clip in without every full-size frame being held.
+    Frames are consumed one at a time: only the previous frame (full size,
+    for the VBench difference) and small per-frame numbers are kept, so the
+    memory use does not grow with the clip's length.
     """
-    small = [shrink(f, _SHORT_SIDE, short=True)[0] for f in frames]
-    if len(small) < 2:
-        return Temporal(1.0, 0.0, 0.0, 0.0)
-    lum = np.array([cv2.cvtColor(f, cv2.COLOR_RGB2LAB)[..., 0].mean() * 100 / 255 for f in small])
-    if len(lum) >= 5:
-        pad = np.pad(lum, 2, mode="edge")
-        median = np.array([np.median(pad[i : i + 5]) for i in range(len(lum))])
-        flicker = lum - median
-    else:
-        flicker = lum - lum.mean()
-    step = max(1, (len(small) - 1) // _MAX_PAIRS)
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    pairs = [warping_error(small[i], small[i + 1], dis) for i in range(0, len(small) - 1, step)]
-    e_warp = float(np.mean(pairs))
-    flicker_sd = float(flicker.std())
-    score = 0.5 * float(np.exp(-e_warp / E_WARP_SCALE)) + 0.5 * max(
-        0.0, 1 - flicker_sd / FLICKER_SCALE
+    prev_full = prev_small = None
+    scale = 1.0
+    pairs, whole, maes, motion, light = [], [], [], [], []
+    for frame in frames:
+        small, scale = shrink(frame, _SHORT_SIDE, short=True)
+        light.append(_lightness(small))
+        if prev_full is not None:
+            maes.append(float(cv2.absdiff(prev_full, frame).mean()))
+            e, e_all, fw = _pair(prev_small, small, dis)
+            pairs.append(e)
+            whole.append(e_all)
+            mag = np.sqrt((fw**2).sum(-1)).ravel() / scale
+            top = max(1, mag.size // 50)  # VBench's static filter: mean of the top 2 %
+            motion.append(float(np.partition(mag, -top)[-top:].mean()))
+        prev_full, prev_small = frame, small
+        h, w = frame.shape[:2]
+    n = len(light)
+    if n < 2:
+        return Temporal(1.0, 0.0, 0.0, 0.0, frames=n)
+
+    e = np.array(pairs)
+    baseline = float(np.median(e))
+    boil = float(np.exp(-max(0.0, baseline - BOIL_FLOOR) / BOIL_SCALE))
+    e_all = np.array(whole)
+    excess = e_all - 2 * float(np.median(e_all)) - POP_FLOOR
+    pops = float(np.exp(-max(0.0, float(excess.max())) / POP_SCALE))
+    jumps = np.abs(_detrend(np.array(light)))  # frames x (1 + 16 tiles)
+    per_frame = jumps.max(axis=1)
+    worst = float(per_frame.max())
+    flicker = float(np.clip(1 - max(0.0, worst - FLICKER_FREE) / FLICKER_SCALE, 0, 1))
+    score = min(boil, pops, flicker)
+
+    moving = sum(m > 3 * min(h, w) / 256 for m in motion)
+    return Temporal(
+        score=score,
+        e_warp=float(e.mean()),
+        flicker_sd=float(jumps[:, 0].std()),
+        max_jump=worst,
+        per_pair=[float(x) for x in e_all],
+        per_frame_flicker=[float(x) for x in per_frame],
+        sub_scores={"boil": boil, "pops": pops, "flicker": flicker},
+        vbench_flicker=(255 - float(np.mean(maes))) / 255,
+        static=moving <= round(2 * n / 16),
+        frames=n,
+        baseline=baseline,
     )
-    return Temporal(score, e_warp, flicker_sd, float(np.abs(np.diff(lum)).max()), pairs)
 
 
 def score_file(path: Path) -> float:
     from routeyard.ops.video import read_frames
 
     return stability(read_frames(path, where=str(path))).score
+
+
+class TemporalGate(Gate):
+    """Flicker and popping that camera motion does not explain."""
+
+    name = "temporal"
+    media = "video"
+
+    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> Verdict:
+        path = files[0]
+        if not is_clip(path):
+            return Verdict(None, "not applicable: a still image has no motion", status="not_applicable")
+        t = stability(f for _, f in clip_frames(path))
+        if t.frames < 2:
+            return Verdict(
+                None,
+                f"not applicable: the clip has {t.frames} frame(s); flicker needs two or more",
+                details={"frames": t.frames},
+                status="not_applicable",
+            )
+        worst = min(t.sub_scores, key=t.sub_scores.get)
+        labels = {
+            "pops": f"texture popping at frame {int(np.argmax(t.per_pair)) + 1}",
+            "flicker": f"brightness flicker (max |ΔL*| {t.max_jump:.1f} at frame {int(np.argmax(t.per_frame_flicker))})",
+            "boil": f"texture boil (warping error {t.baseline:.1e})",
+        }
+        message = "stable" if t.score >= 0.99 else labels[worst]
+        return Verdict(
+            score=t.score,
+            message=message,
+            details={
+                "frames": t.frames,
+                "sub_scores": {k: round(v, 4) for k, v in t.sub_scores.items()},
+                "e_warp_mean": t.e_warp,
+                "e_warp_median": t.baseline,
+                "max_lightness_jump": round(t.max_jump, 3),
+                "flicker_sd": round(t.flicker_sd, 4),
+                "vbench_temporal_flickering": round(t.vbench_flicker, 6),
+                "vbench_static": t.static,
+                "per_frame_lightness_jump": [round(x, 3) for x in t.per_frame_flicker],
+            },
+            series=[x * 1e4 for x in t.per_pair],
+            series_label="warp error ×1e-4 (frame t→t+1)",
+        )

@@ -71,6 +71,7 @@ def cover(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 class AnimateOp(Op):
     name = "animate"
     stage = "motion"
+    version = "2"  # 2: exact layer rebuild of the still (no pop at frame 1)
     Params = AnimateParams
     max_inputs = 2  # the still, and optionally its subject matte
 

@@ -60,12 +60,20 @@ def build_layers(rgb: np.ndarray, alpha: np.ndarray) -> Layers:
     if covered.any():
         grow = max(3, round(min(h, w) * 0.015)) | 1
         hole = cv2.dilate(covered.astype(np.uint8), np.ones((grow, grow), np.uint8)) > 0
-        plate = _fill_hole(rgb, hole)
-        a = alpha[..., None].astype(np.float32)
+        # Inpaint a margin wider than the matte (no subject colour bleeds into
+        # the fill), but show the real pixels outside the matte: frame 0 then
+        # rebuilds the still exactly, so the clip does not pop at frame 1.
+        plate = np.where(covered[..., None], _fill_hole(rgb, hole), rgb)
+        src, bg = rgb.astype(np.float32), plate.astype(np.float32)
         # Solve rgb = a*F + (1-a)*plate for F, so the edge keeps the subject's
-        # colour, not the old background's, when the layers separate.
-        fg = (rgb.astype(np.float32) - (1 - a) * plate.astype(np.float32)) / np.maximum(a, 0.02)
-        subject = np.where(a > 0.02, np.clip(fg, 0, 255), rgb).astype(np.uint8)
+        # colour, not the old background's, when the layers separate. Where
+        # no F in 0..255 solves it (the fill differs too much from what was
+        # there), raise a just enough that one does: frame 0 stays exact.
+        need = np.where(src > bg, (src - bg) / np.maximum(255 - bg, 1e-3), (bg - src) / np.maximum(bg, 1e-3))
+        alpha = np.where(covered, np.maximum(alpha, need.max(-1)), alpha).clip(0, 1)
+        a = alpha[..., None].astype(np.float32)
+        fg = (src - (1 - a) * bg) / np.maximum(a, 0.02)
+        subject = np.where(a > 0.02, np.clip(fg + 0.5, 0, 255), rgb).astype(np.uint8)
         ys, xs = np.nonzero(alpha > 0.5) if (alpha > 0.5).any() else np.nonzero(covered)
         centre = (float(xs.mean()), float(ys.mean()))
     else:
