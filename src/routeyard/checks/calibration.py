@@ -25,7 +25,9 @@ from scipy.stats import spearmanr
 CLEAR = 0.5
 
 
-def photos(names: tuple[str, ...] = ("astronaut", "coffee", "chelsea", "rocket")) -> dict[str, np.ndarray]:
+def photos(
+    names: tuple[str, ...] = ("astronaut", "coffee", "chelsea", "rocket"),
+) -> dict[str, np.ndarray]:
     from skimage import data
 
     out = {}
@@ -40,8 +42,14 @@ def photos(names: tuple[str, ...] = ("astronaut", "coffee", "chelsea", "rocket")
 
 
 # --------------------------------------------------------------- clips
-def parallax_clip(rgb: np.ndarray, move: str, count: int, side: int = 360) -> list[np.ndarray]:
-    """A clip the way ``animate`` renders it: matte, layers, a named camera move."""
+def parallax_clip(
+    rgb: np.ndarray, move: str, count: int, side: int = 360, subject: bool = True
+) -> list[np.ndarray]:
+    """A clip the way ``animate`` renders it: matte, layers, a named camera move.
+
+    ``subject=False`` renders the background layer alone: the whole frame
+    moves with the ground-plane depth prior (real parallax, nothing torn).
+    """
     from routeyard.ops.matte import subject_matte
     from routeyard.ops.parallax import build_layers
     from routeyard.ops.parallax import frames as render_frames
@@ -49,11 +57,14 @@ def parallax_clip(rgb: np.ndarray, move: str, count: int, side: int = 360) -> li
 
     small, _ = shrink(rgb, side)
     small = small[: small.shape[0] // 2 * 2, : small.shape[1] // 2 * 2].copy()
-    layers = build_layers(small, subject_matte(small))
+    alpha = subject_matte(small) if subject else np.zeros(small.shape[:2], np.float32)
+    layers = build_layers(small, alpha)
     return list(render_frames(layers, move, count, 1.0))
 
 
-def camera_clip(rgb: np.ndarray, count: int, side: int = 360, speed: float = 2.0) -> list[np.ndarray]:
+def camera_clip(
+    rgb: np.ndarray, count: int, side: int = 360, speed: float = 2.0
+) -> list[np.ndarray]:
     """A smooth pan with a slow zoom over a photo (no layers)."""
     from routeyard.ops.pixels import shrink
 
@@ -64,7 +75,11 @@ def camera_clip(rgb: np.ndarray, count: int, side: int = 360, speed: float = 2.0
     for i in range(count):
         z = 1.0 + 0.002 * i
         m = np.float32([[z, 0, -speed * i - (w - out_w) / 4], [0, z, -(h - out_h) / 2]])
-        clip.append(cv2.warpAffine(small, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+        clip.append(
+            cv2.warpAffine(
+                small, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+            )
+        )
     return clip
 
 
@@ -74,7 +89,9 @@ def _picked(count: int, fraction: float, rng: np.random.Generator) -> list[int]:
     return sorted(rng.choice(np.arange(2, count - 2), size=k, replace=False).tolist())
 
 
-def flicker(clip: list[np.ndarray], strength: float, rng: np.random.Generator, fraction: float = 0.02) -> list[np.ndarray]:
+def flicker(
+    clip: list[np.ndarray], strength: float, rng: np.random.Generator, fraction: float = 0.02
+) -> list[np.ndarray]:
     """Brightness pops on 1-3 % of frames: up to ±12 % exposure at strength 1."""
     out = [f.copy() for f in clip]
     for i in _picked(len(clip), fraction, rng):
@@ -83,7 +100,9 @@ def flicker(clip: list[np.ndarray], strength: float, rng: np.random.Generator, f
     return out
 
 
-def popping(clip: list[np.ndarray], strength: float, rng: np.random.Generator, fraction: float = 0.02) -> list[np.ndarray]:
+def popping(
+    clip: list[np.ndarray], strength: float, rng: np.random.Generator, fraction: float = 0.02
+) -> list[np.ndarray]:
     """Texture popping on 1-3 % of frames: a patch re-textured (re-noised, shifted) for a frame."""
     out = [f.copy() for f in clip]
     h, w = clip[0].shape[:2]
@@ -98,34 +117,43 @@ def popping(clip: list[np.ndarray], strength: float, rng: np.random.Generator, f
     return out
 
 
-def swirl_field(h: int, w: int, centre: tuple[float, float], radius: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
+def swirl_field(
+    h: int, w: int, centre: tuple[float, float], radius: float, angle: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Remap grids for a swirl: rotation by ``angle`` at the centre, fading to 0 at ``radius``."""
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     dx, dy = xs - centre[0], ys - centre[1]
     r = np.sqrt(dx * dx + dy * dy)
-    theta = angle * np.clip(1 - r / radius, 0, 1) ** 2
+    theta = angle * np.clip(1 - r / radius, 0, 1) ** 1.5
     c, s = np.cos(theta), np.sin(theta)
-    return (centre[0] + c * dx - s * dy).astype(np.float32), (centre[1] + s * dx + c * dy).astype(np.float32)
+    return (centre[0] + c * dx - s * dy).astype(np.float32), (centre[1] + s * dx + c * dy).astype(
+        np.float32
+    )
 
 
-def liquefy(clip: list[np.ndarray], strength: float, rng: np.random.Generator, subject: np.ndarray | None = None) -> list[np.ndarray]:
+def liquefy(
+    clip: list[np.ndarray],
+    strength: float,
+    rng: np.random.Generator,
+    subject: np.ndarray | None = None,
+) -> list[np.ndarray]:
     """A local swirl in the background that grows and wobbles: the wall 'melts'.
 
     The swirl is centred on a background point (away from ``subject``, a
-    boolean mask of frame 0), with a radius of a fifth of the frame and a
-    peak angle of up to 1.6 rad at strength 1.
+    boolean mask of frame 0), with a radius of a third of the frame and a
+    peak angle of up to 2.4 rad at strength 1.
     """
     h, w = clip[0].shape[:2]
     free = ~subject if subject is not None else np.ones((h, w), bool)
-    margin = min(h, w) // 5
+    margin = min(h, w) // 6
     free[:margin], free[-margin:], free[:, :margin], free[:, -margin:] = False, False, False, False
     ys, xs = np.nonzero(free) if free.any() else (np.array([h // 2]), np.array([w // 2]))
     k = int(rng.integers(0, len(xs)))
-    centre, radius = (float(xs[k]), float(ys[k])), min(h, w) / 5
+    centre, radius = (float(xs[k]), float(ys[k])), min(h, w) / 3
     out = []
     for i, frame in enumerate(clip):
         t = i / max(1, len(clip) - 1)
-        angle = 1.6 * strength * math.sin(math.pi * t) * (1 + 0.3 * math.sin(6 * math.pi * t))
+        angle = 2.4 * strength * math.sin(math.pi * t) * (1 + 0.3 * math.sin(6 * math.pi * t))
         mx, my = swirl_field(h, w, centre, radius, angle)
         swirled = cv2.remap(frame, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         if subject is not None:
@@ -200,14 +228,21 @@ class GateReport:
             "false_alarms": round(self.false_alarms, 3),
             "spearman": round(self.spearman, 3),
             "clean_min": round(min(self.clean), 3) if self.clean else None,
-            "clear_defect_max": round(max((s for k, s in self.defects if k >= CLEAR), default=0), 3),
+            "clear_defect_max": round(
+                max((s for k, s in self.defects if k >= CLEAR), default=0), 3
+            ),
         }
 
 
 Scorer = Callable[[object], float]
 
 
-def run_suite(gate: str, threshold: float, items: Iterator[tuple[str, object, list[tuple[float, object]]]], score: Scorer) -> GateReport:
+def run_suite(
+    gate: str,
+    threshold: float,
+    items: Iterator[tuple[str, object, list[tuple[float, object]]]],
+    score: Scorer,
+) -> GateReport:
     """Score each item clean and at each defect strength."""
     report = GateReport(gate, threshold)
     for _name, clean, variants in items:
@@ -220,3 +255,20 @@ def run_suite(gate: str, threshold: float, items: Iterator[tuple[str, object, li
             curve.append((strength, s))
         report.by_item.append(curve)
     return report
+
+
+def write_clip(path, clip: list[np.ndarray], fps: int = 24):
+    """Encode frames as the H.264 MP4 a gate would be given."""
+    from routeyard.ops.video import Mp4Writer
+
+    h, w = clip[0].shape[:2]
+    with Mp4Writer(path, w, h, fps) as out:
+        for frame in clip:
+            out.write(frame)
+    return path
+
+
+def subject_of(frame: np.ndarray) -> np.ndarray:
+    from routeyard.ops.matte import subject_matte
+
+    return subject_matte(frame) > 0.3

@@ -41,7 +41,11 @@ def is_clip(path: Path) -> bool:
     try:
         with av.open(str(path)) as c:
             s = c.streams.video
-            return bool(s) and (s[0].frames > 1 or (s[0].duration or 0) > 0) and c.format.name != "image2"
+            return (
+                bool(s)
+                and (s[0].frames > 1 or (s[0].duration or 0) > 0)
+                and c.format.name != "image2"
+            )
     except av.error.FFmpegError:
         return False
 

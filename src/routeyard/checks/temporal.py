@@ -186,7 +186,9 @@ class TemporalGate(Gate):
     def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> Verdict:
         path = files[0]
         if not is_clip(path):
-            return Verdict(None, "not applicable: a still image has no motion", status="not_applicable")
+            return Verdict(
+                None, "not applicable: a still image has no motion", status="not_applicable"
+            )
         t = stability(f for _, f in clip_frames(path))
         if t.frames < 2:
             return Verdict(

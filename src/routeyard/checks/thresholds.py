@@ -12,7 +12,7 @@ from __future__ import annotations
 DEFAULTS: dict[str, float] = {
     "first_frame": 0.75,
     "temporal": 0.75,
-    "background": 0.80,
+    "background": 0.75,
     "identity": 0.95,
     "typography": 0.95,
     "technical": 0.70,

@@ -1,0 +1,85 @@
+"""Series colour: do the images of a set look like one shoot?
+
+A campaign's images must share white balance and tone; one with a colour
+cast is the one a client notices. QUALITY.md (f): per image, the colour
+cast is the mean a*, b* of near-neutral pixels (chroma < 12, 25 < L* < 95),
+with the median L* and mean chroma; the distance between two images is
+CIEDE2000 between their casts. The anchor is the reference image when one
+is given, else the series' median cast. Content changes the cast too
+(ΔE 4.6-5.1 between different scenes), so this is meant for same-scene or
+same-product series; each image scores 1 up to ΔE 2 and 0 at ΔE 8, and the
+series scores its worst image.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from skimage.color import deltaE_ciede2000
+
+from routeyard.checks.base import Gate, GateParams, Verdict, ramp
+from routeyard.checks.media import is_clip, still
+from routeyard.ops.base import OpInputError
+from routeyard.ops.pixels import shrink
+
+MATCH, CAST = 2.0, 8.0  # ΔE2000 of the cast: indistinguishable / a clear cast
+
+
+def lab_stats(rgb: np.ndarray) -> dict[str, float]:
+    small, _ = shrink(rgb, 512)
+    lab = cv2.cvtColor(small.astype(np.float32) / 255, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    neutral = (chroma < 12) & (lab[:, 0] > 25) & (lab[:, 0] < 95)
+    pick = lab[neutral] if neutral.sum() > 0.01 * len(lab) else lab
+    return {
+        "L": float(np.median(lab[:, 0])),
+        "a": float(pick[:, 1].mean()),
+        "b": float(pick[:, 2].mean()),
+        "chroma": float(chroma.mean()),
+        "neutral_fraction": float(neutral.mean()),
+    }
+
+
+class SeriesColorGate(Gate):
+    name = "series_color"
+    media = "series"
+
+    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> Verdict:
+        images = [f for f in files if not is_clip(f)]
+        if len(images) + (ref is not None) < 2:
+            raise OpInputError("series_color: give two or more images (or one and --ref)")
+        stats = [lab_stats(still(f)) for f in images]
+        if ref is not None:
+            anchor = lab_stats(still(ref))
+        else:
+            anchor = {k: float(np.median([s[k] for s in stats])) for k in ("L", "a", "b")}
+        ref_lab = np.array([[anchor["L"], anchor["a"], anchor["b"]]])
+        de = [
+            float(deltaE_ciede2000(ref_lab, np.array([[anchor["L"], s["a"], s["b"]]]))[0])
+            for s in stats
+        ]
+        per = [ramp(d, CAST, MATCH) for d in de]
+        worst = int(np.argmax(de))
+        message = (
+            "consistent colour"
+            if max(de) <= MATCH
+            else f"{images[worst].name}: colour cast ΔE {de[worst]:.1f} from the series"
+        )
+        return Verdict(
+            score=min(per),
+            message=message,
+            details={
+                "anchor": "reference" if ref is not None else "series median",
+                "delta_e": [round(d, 3) for d in de],
+                "files": [f.name for f in images],
+                "casts": [
+                    {"a": round(s["a"], 2), "b": round(s["b"], 2), "L": round(s["L"], 1)}
+                    for s in stats
+                ],
+                "worst": images[worst].name,
+            },
+            series=de,
+            series_label="ΔE2000 of the colour cast",
+        )

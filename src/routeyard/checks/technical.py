@@ -1,0 +1,189 @@
+"""Technical compliance: the file a client receives meets the spec.
+
+Drafts that miss the deliverable look cheap however good the picture:
+too few pixels for the placement (HD, 4K, print at 300 dpi), soft focus or
+fake resolution (an upscale with no new detail), noise, clipped highlights
+and shadows, an unexpected colour profile. QUALITY.md (f): sharpness is the
+variance of the Laplacian at a fixed long side (768 px), with the part
+white noise adds (20σ² for the 4-neighbour kernel) taken out, since noise
+raises it; noise is the wavelet MAD estimate (Haar diagonal detail, what
+``skimage.restoration.estimate_sigma`` computes with PyWavelets). The score
+is the worst sub-score; a missed resolution fails outright. Resolution and
+frame rate are read from the file, never from the request.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from routeyard.checks.base import Gate, GateParams, Verdict, ramp
+from routeyard.checks.media import clip_info, frames, is_clip, sample_step, still
+from routeyard.ops.base import OpInputError
+from routeyard.ops.pixels import shrink
+
+_WORK_SIDE = 768
+DELIVERABLES = {  # name: (width, height) of the long × short side, landscape
+    "hd": (1280, 720),
+    "fhd": (1920, 1080),
+    "4k": (3840, 2160),
+    "square": (1080, 1080),
+}
+PRINT_MM = {"a5": (210, 148), "a4": (297, 210), "a3": (420, 297), "letter": (279.4, 215.9)}
+
+
+class TechnicalParams(GateParams):
+    deliver: str | None = None  # hd | fhd | 4k | square | print-a4 | print-a3 | WxH
+    dpi: int = 300
+
+
+def required_size(deliver: str, dpi: int) -> tuple[int, int]:
+    """(long, short) pixel sides a deliverable needs."""
+    key = deliver.lower().strip()
+    if key in DELIVERABLES:
+        return DELIVERABLES[key]
+    if key.startswith("print-") and key[6:] in PRINT_MM:
+        long_mm, short_mm = PRINT_MM[key[6:]]
+        return math.ceil(long_mm / 25.4 * dpi), math.ceil(short_mm / 25.4 * dpi)
+    m = re.fullmatch(r"(\d+)x(\d+)", key)
+    if m:
+        a, b = int(m.group(1)), int(m.group(2))
+        return max(a, b), min(a, b)
+    raise OpInputError(
+        f"technical: unknown deliverable '{deliver}'; use one of "
+        f"{', '.join(DELIVERABLES)}, {', '.join('print-' + p for p in PRINT_MM)} or WxH"
+    )
+
+
+def noise_sigma(rgb: np.ndarray) -> float:
+    """Wavelet MAD noise estimate (8-bit units), mean over channels."""
+    f = rgb.astype(np.float32)
+    h, w = (f.shape[0] // 2) * 2, (f.shape[1] // 2) * 2
+    f = f[:h, :w]
+    hh = (f[0::2, 0::2] - f[0::2, 1::2] - f[1::2, 0::2] + f[1::2, 1::2]) / 2
+    return float(np.mean([np.median(np.abs(hh[..., c])) / 0.6745 for c in range(hh.shape[-1])]))
+
+
+def measure_image(rgb: np.ndarray) -> dict[str, float]:
+    sigma = noise_sigma(rgb)
+    small, scale = shrink(rgb, _WORK_SIDE)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    lap = cv2.Laplacian(grey, cv2.CV_32F)
+    # Noise shrinks with the image's downscale too.
+    sharp = max(float(lap.var()) - 20 * (sigma * scale) ** 2, 0.0)
+    # Blown highlights: every channel at the top (one saturated channel in a
+    # vivid colour is not clipping). Pure black is reported, not scored:
+    # black backdrops are a deliberate look.
+    clipped = float((rgb.min(-1) >= 253).mean())
+    crushed = float((rgb.max(-1) <= 2).mean())
+    return {"sharpness": sharp, "noise_sigma": sigma, "clipped": clipped, "crushed": crushed}
+
+
+def sharpness_map(rgb: np.ndarray, cells: int = 12) -> np.ndarray:
+    small, _ = shrink(rgb, _WORK_SIDE)
+    lap = cv2.Laplacian(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F)
+    h, w = lap.shape
+    rows, cols = max(1, round(cells * h / max(h, w))), max(1, round(cells * w / max(h, w)))
+    sq = cv2.resize(lap * lap, (cols, rows), interpolation=cv2.INTER_AREA)
+    return np.log10(sq + 1)
+
+
+def _profile(path: Path) -> str | None:
+    try:
+        with Image.open(path) as img:
+            icc = img.info.get("icc_profile")
+    except OSError:
+        return None
+    if not icc:
+        return None
+    from PIL import ImageCms
+
+    try:
+        return ImageCms.getProfileDescription(
+            ImageCms.ImageCmsProfile(__import__("io").BytesIO(icc))
+        ).strip()
+    except (OSError, ImageCms.PyCMSError):
+        return "unreadable ICC profile"
+
+
+class TechnicalGate(Gate):
+    name = "technical"
+    media = "any"
+    Params = TechnicalParams
+
+    def measure(self, files: list[Path], params: TechnicalParams, ref: Path | None) -> Verdict:
+        path = files[0]
+        details: dict = {}
+        if is_clip(path):
+            info = clip_info(path)
+            width, height = info.width, info.height
+            picks = [f for _, f in frames(path, sample_step(info.frames, 5))]
+            details.update({"fps": round(info.fps, 3), "frames": info.frames})
+            details["colour"] = _video_colour(path)
+        else:
+            rgb = still(path)
+            height, width = rgb.shape[:2]
+            picks = [rgb]
+            details["colour_profile"] = _profile(path) or "none (read as sRGB)"
+        values = [measure_image(f) for f in picks]
+        m = {k: float(np.median([v[k] for v in values])) for k in values[0]}
+        subs = {
+            "sharpness": ramp(math.log10(m["sharpness"] + 1), math.log10(31), math.log10(151)),
+            "noise": ramp(m["noise_sigma"], 8.0, 3.0),
+            "clipping": ramp(m["clipped"], 0.10, 0.02),
+        }
+        failing = []
+        hard = False
+        details.update({"width": width, "height": height})
+        if params.deliver:
+            need_long, need_short = required_size(params.deliver, params.dpi)
+            have_long, have_short = max(width, height), min(width, height)
+            ratio = min(have_long / need_long, have_short / need_short)
+            subs["resolution"] = ramp(ratio, 0.5, 1.0)
+            details["required"] = f"{need_long}x{need_short} ({params.deliver})"
+            if ratio < 1:
+                hard = True
+                failing.append(
+                    f"undersized for {params.deliver}: {width}x{height}, needs {need_long}x{need_short}"
+                )
+        labels = {
+            "sharpness": "soft or upscaled (little real detail)",
+            "noise": "noisy",
+            "clipping": "blown highlights",
+        }
+        failing += [labels[k] for k, v in subs.items() if k in labels and v < 0.5]
+        details.update(
+            {
+                "sharpness_laplacian_var": round(m["sharpness"], 2),
+                "noise_sigma": round(m["noise_sigma"], 3),
+                "clipped_fraction": round(m["clipped"], 4),
+                "crushed_black_fraction": round(m["crushed"], 4),
+                "sub_scores": {k: round(v, 4) for k, v in subs.items()},
+                "failing": failing,
+            }
+        )
+        return Verdict(
+            score=min(subs.values()),
+            message="meets the spec" if not failing else "; ".join(failing),
+            details=details,
+            heatmap=sharpness_map(picks[0]),
+            heatmap_label="log10 local Laplacian energy",
+            hard_fail=hard,
+        )
+
+
+def _video_colour(path: Path) -> dict:
+    import av
+
+    with av.open(str(path)) as c:
+        cc = c.streams.video[0].codec_context
+        return {
+            "codec": cc.name,
+            "pix_fmt": cc.pix_fmt,
+            "colorspace": str(getattr(cc, "colorspace", None)),
+        }
