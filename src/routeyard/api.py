@@ -39,7 +39,7 @@ def run_pipeline(
     with Store.open(home) as store:
         engine = Engine(store, subscribers=subscribers, **(engine_options or {}))
         run_id = asyncio.run(engine.run(spec, pipeline_path=path))
-        return run_object(store.catalog.get_run(run_id))
+        return run_object(store.catalog.get_run(run_id), store.catalog)
 
 
 def rerun(
@@ -83,7 +83,7 @@ def rerun(
                 pipeline_path=old.pipeline_path,
             )
         )
-        return run_object(store.catalog.get_run(run_id))
+        return run_object(store.catalog.get_run(run_id), store.catalog)
 
 
 def parse_sets(pairs: list[str], *, cwd: Path | None = None) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def parse_sets(pairs: list[str], *, cwd: Path | None = None) -> dict[str, Any]:
 
 def show_run(run_ref: str = "last", *, home: str | Path | None = None) -> dict[str, Any]:
     with Store.open(home) as store:
-        return run_object(store.catalog.get_run(store.catalog.resolve_run(run_ref)))
+        return run_object(store.catalog.get_run(store.catalog.resolve_run(run_ref)), store.catalog)
 
 
 def list_runs(*, home: str | Path | None = None, limit: int = 20) -> list[dict[str, Any]]:
@@ -157,6 +157,53 @@ def export_run(run_ref: str, dest: str | Path, *, home: str | Path | None = None
         )
 
 
+def check(
+    gate: str,
+    files: list[str | Path],
+    *,
+    ref: str | Path | None = None,
+    params: dict[str, Any] | None = None,
+    plot: str | Path | None = None,
+) -> dict[str, Any]:
+    """Run one quality gate on a file (or a series); the contract's JSON shape.
+
+    Bad input (unknown gate or parameter, unreadable media) raises a
+    ``RouteyardError`` naming the file or parameter.
+    """
+    from pydantic import ValidationError
+
+    from routeyard.checks import GATES
+    from routeyard.errors import MediaError
+    from routeyard.ops.base import OpInputError
+
+    if gate not in GATES:
+        raise RouteyardError(f"unknown gate '{gate}'", hint=f"gates: {', '.join(GATES)}")
+    g = GATES[gate]
+    try:
+        validated = g.Params.model_validate({k: v for k, v in (params or {}).items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise RouteyardError(
+            f"check {gate}: parameter '{'.'.join(map(str, err['loc']))}': {err['msg']}",
+            hint=f"'{gate}' takes: {', '.join(g.Params.model_fields)}",
+        ) from None
+    paths = [Path(f) for f in files]
+    for p in [*paths, *([Path(ref)] if ref else [])]:
+        if not p.is_file():
+            raise RouteyardError(f"{p}: file not found", hint="check the path")
+    try:
+        result = g.evaluate(paths, validated, Path(ref) if ref else None)
+    except OpInputError as exc:
+        raise MediaError(str(exc), hint="give a readable image or video") from None
+    out = result.to_dict()
+    if plot is not None:
+        png = result.plot_png()
+        if png is not None:
+            Path(plot).write_bytes(png)
+            out["plot"] = str(plot)
+    return out
+
+
 def verify_store(*, home: str | Path | None = None) -> VerifyReport:
     with Store.open(home) as store:
         return store.verify()
@@ -178,8 +225,15 @@ def deliverables(run: RunRecord) -> list[str]:
     return out
 
 
-def run_object(run: RunRecord) -> dict[str, Any]:
+def run_object(run: RunRecord, catalog: Any = None) -> dict[str, Any]:
     """A run in the contract's JSON shape (plus a few fields scripts find useful)."""
+    gates: dict[int, list[dict[str, Any]]] = {}
+    if catalog is not None:
+        for g in catalog.gate_outcomes(step_ids=[s.id for s in run.steps]):
+            gates.setdefault(g["step_id"], []).append(
+                {"gate": g["gate"], "asset": g["asset_id"], "score": round(g["score"], 4),
+                 "passed": g["passed"], "threshold": g["threshold"]}
+            )
     return {
         "run": run.id,
         "status": run.status,
@@ -196,6 +250,7 @@ def run_object(run: RunRecord) -> dict[str, Any]:
                 "seed": s.seed,
                 "error": s.error,
                 "warnings": s.warnings,
+                "gates": gates.get(s.id, []),
             }
             for s in run.steps
         ],

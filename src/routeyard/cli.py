@@ -248,6 +248,36 @@ def export_cmd(
     out.print(f"{dest / 'provenance.json'}")
 
 
+@app.command("check")
+def check_cmd(
+    gate: Annotated[str, typer.Argument(metavar="GATE", help="first_frame, temporal, background, identity, typography, technical, series_color, prompt.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="The image or clip (a series: several images).")],
+    ref: Annotated[Path | None, typer.Option("--ref", help="Reference file (a face, a series' anchor).")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Text that must be legible (typography).")] = None,
+    deliver: Annotated[str | None, typer.Option("--deliver", help="Deliverable for technical: hd, fhd, 4k, print-a4, WxH.")] = None,
+    minimum: Annotated[float | None, typer.Option("--min", help="Pass threshold (default: the gate's).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write the gate's PNG plot here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score a file with one quality gate; exit 1 when it fails."""
+    params = {"text": text, "deliver": deliver, "min": minimum}
+    result = api.check(gate, list(files), ref=ref, params=params, plot=plot)
+    if as_json:
+        _emit_json(result)
+    else:
+        colour = {"pass": "green", "fail": "red"}.get(result["status"], "yellow")
+        score = "n/a" if result["score"] is None else f"{result['score']:.3f}"
+        out.print(
+            Text(f"{gate}: {score} ", style="bold")
+            + Text(result["status"], style=colour)
+            + Text(f" (min {result['threshold']}) — {result['message']}")
+        )
+        if result.get("plot"):
+            out.print(f"plot: {result['plot']}")
+    if result["status"] == "fail":
+        raise typer.Exit(1)
+
+
 @store_app.command("verify")
 def store_verify(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
     """Re-hash every blob; report corrupt, missing and orphaned blobs."""

@@ -84,10 +84,14 @@ def test_duplicate_step_names_are_refused():
 def test_input_arity_and_reserved_keys():
     assert "takes exactly 1 input" in error_of("steps:\n  b: {op: resize, width: 3}\n").message
     assert "'seed' must be" in error_of("steps:\n  a: {op: test.work, seed: -1}\n").message
-    assert (
-        "unknown gate 'temporal'"
-        in error_of("steps:\n  a: {op: test.work, gate: {check: temporal, min: 0.5}}\n").message
-    )
+    err = error_of("steps:\n  a: {op: test.work, gate: {check: flickr, min: 0.5}}\n")
+    assert "unknown gate 'flickr'" in err.message and "temporal" in err.hint
+    err = error_of("steps:\n  a: {op: test.work, gate: {check: temporal, on_fail: retry}}\n")
+    assert "on_fail 'retry' is not one of" in err.message
+    err = error_of("steps:\n  a: {op: test.work, gate: {check: temporal, on_fail: 'repair: fix'}}\n")
+    assert "repair op 'fix' is unknown" in err.message
+    err = error_of("steps:\n  a: {op: test.work, gate: {check: technical, params: {deliverr: hd}}}\n")
+    assert "gate params: deliverr" in err.message
 
 
 def test_brief_typos_are_errors_with_a_suggestion():

@@ -77,10 +77,12 @@ from routeyard.ops import (  # noqa: E402,F401
     delivery,
     depth,
     faceswap,
+    gates,
     importing,
     inpaint,
     matte,
     resize,
     restore,
+    stabilize,
     typeset,
 )

@@ -62,6 +62,8 @@ class OpContext:
     # connection belongs to the engine's thread.
     catalog: Catalog
     warnings: list[str] = field(default_factory=list)
+    # Results of ``check.*`` ops, recorded by the engine against the checked assets.
+    gate_results: list[dict[str, Any]] = field(default_factory=list)
 
     def scratch(self, name: str) -> Path:
         """A path for a file the op writes and returns as ``Output(path=...)``.

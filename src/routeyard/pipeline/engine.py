@@ -28,6 +28,7 @@ from routeyard import ops
 from routeyard.config import Limits, RetryPolicy
 from routeyard.errors import MediaError, PipelineError
 from routeyard.ops import InputAsset, Op, OpContext, OpInputError, Output
+from routeyard.pipeline import gating
 from routeyard.pipeline.budget import Budget
 from routeyard.pipeline.cachekey import cache_key, drawn_seed
 from routeyard.pipeline.events import Event, EventBus, Subscriber
@@ -41,6 +42,8 @@ from routeyard.secrets import redact, secret_values
 from routeyard.store import AssetRecord, NewAsset, Store
 
 OK = ("executed", "cached")
+# A branch its gate turned away (keep_best kept a better one): not a failure.
+DROPPED = "rejected"
 _INLINE_BYTES = 256 * 1024  # smaller outputs are stored on the loop thread
 _EVENT_FLUSH = 256
 
@@ -50,6 +53,8 @@ class Outcome:
     status: str
     outputs: tuple[str, ...] = ()
     error: str | None = None
+    row: int | None = None  # the step row that produced the outputs
+    choice: int = 0  # which model of the route's chain produced them
 
 
 @dataclass
@@ -61,6 +66,10 @@ class _Run:
     budget: Budget
     done: dict[str, asyncio.Event] = field(default_factory=dict)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
+    # Set once a node's gate has judged it (or the node ended without one):
+    # keep_best branches wait for their siblings' verdicts.
+    gated: dict[str, asyncio.Event] = field(default_factory=dict)
+    verdicts: dict[str, tuple[bool, float | None]] = field(default_factory=dict)
 
 
 class Engine:
@@ -159,6 +168,7 @@ class Engine:
         self._emit(run, "run_started", data={"nodes": len(run.plan.nodes)})
         for node in run.plan.nodes.values():
             run.done[node.id] = asyncio.Event()
+            run.gated[node.id] = asyncio.Event()
             self._emit(run, "queued", node.id, {"step": node.step, "op": node.op})
         tasks = [
             asyncio.create_task(self._node(run, node, i), name=node.id)
@@ -180,7 +190,7 @@ class Engine:
             raise
         statuses = {o.status for o in run.outcomes.values()}
         failed = [n for n, o in run.outcomes.items() if o.status == "failed"]
-        if statuses <= set(OK):
+        if statuses <= {*OK, DROPPED}:
             self._finish(run, "done", None)
         else:
             self._finish(run, "failed", f"{len(failed)} step(s) failed: {', '.join(failed[:5])}")
@@ -196,12 +206,19 @@ class Engine:
         try:
             for dep in node.deps:
                 await run.done[dep].wait()
-            bad = [d for d in node.deps if run.outcomes[d].status not in OK]
+            dropped = [d for d in node.deps if run.outcomes[d].status == DROPPED]
+            bad = [d for d in node.deps if run.outcomes[d].status not in (*OK, DROPPED)]
+            aggregates = ops.get_op(node.op).aggregates
             if bad:
                 outcome = Outcome("skipped", error=f"input '{bad[0]}' did not complete")
                 self._end_step(run, node, position, step_id, outcome)
+            elif dropped and (not aggregates or len(dropped) == len(node.deps)):
+                outcome = Outcome(DROPPED, error=f"branch dropped: its input '{dropped[0]}' was rejected by a gate")
+                self._end_step(run, node, position, step_id, outcome)
             else:
                 outcome = await self._run_node(run, node, position, step_id)
+                if node.gate is not None and outcome.status in OK:
+                    outcome = await self._gate(run, node, position, outcome)
         except (OpInputError, MediaError) as exc:  # bad input files: fail this step only
             outcome = Outcome("failed", error=self._redact(str(exc)))
             self._end_step(run, node, position, step_id, outcome)
@@ -211,6 +228,7 @@ class Engine:
             raise
         finally:
             run.outcomes[node.id] = outcome
+            run.gated[node.id].set()
             run.done[node.id].set()
             if len(self.events.pending) >= _EVENT_FLUSH:
                 self.catalog.add_events(self.events.drain())
@@ -229,14 +247,29 @@ class Engine:
             )
         self._emit(run, outcome.status, node.id, {"error": outcome.error})
 
-    async def _run_node(self, run: _Run, node: Node, position: int, step_id: list[int]) -> Outcome:
+    async def _run_node(
+        self,
+        run: _Run,
+        node: Node,
+        position: int,
+        step_id: list[int],
+        *,
+        start: int = 0,
+        input_ids: list[str] | None = None,
+        decision: RouteDecision | None = None,
+    ) -> Outcome:
+        """Run (or find in the cache) one node, from model ``start`` of its chain on."""
         op = ops.get_op(node.op)
         params = op.Params.model_validate(node.params)
         spec = run.plan.spec
-        input_ids = [a for dep in node.deps for a in run.outcomes[dep].outputs]
+        if input_ids is None:
+            input_ids = [
+                a for dep in node.deps if run.outcomes[dep].status in OK for a in run.outcomes[dep].outputs
+            ]
         files = await self._import_files(op, params, spec.base_dir, node)
         seed = self._seed(node)
-        decision = run.decisions[node.id]
+        full = decision or run.decisions[node.id]
+        decision = RouteDecision(chain=full.chain[start:], reason=full.reason, candidates=full.candidates, filtered=full.filtered, extra=full.extra)
         record = self._redact(params.model_dump(mode="json"))
         prompt = self._redact(record.get("prompt") or (spec.brief.prompt if spec.brief else None))
         lineage_inputs = input_ids + [f.id for f in files.values()]
@@ -244,11 +277,11 @@ class Engine:
         keys = [self._key(op, c, params, seed, input_ids, files) for c in decision.chain]
 
         if node.id not in run.force:
-            for choice, key in zip(decision.chain, keys, strict=True):
+            for i, (choice, key) in enumerate(zip(decision.chain, keys, strict=True)):
                 hit = self._cache_hit(key, op, params, ctx)
                 if hit is not None:
                     cached_from, outputs = hit
-                    self.catalog.record_cached(
+                    row = self.catalog.record_cached(
                         run.id,
                         node.id,
                         node.step,
@@ -268,7 +301,7 @@ class Engine:
                         seconds=0.0,
                     )
                     self._emit(run, "cached", node.id, {"outputs": outputs})
-                    return Outcome("cached", tuple(outputs))
+                    return Outcome("cached", tuple(outputs), row=row, choice=start + i)
 
         inputs = [self._input(a) for a in input_ids]
         first = decision.chosen
@@ -347,13 +380,14 @@ class Engine:
             ids = tuple(a.id for a in assets)
             for a in assets:  # assets are immutable: remember them for the readers
                 self._assets[a.id] = AssetRecord(**vars(a))
+            self._record_check_results(ctx, step_id[-1], choice, op, run)
             self._emit(
                 run,
                 "finished",
                 node.id,
                 {"outputs": ids, "seconds": seconds, "cost_usd": result.cost_usd},
             )
-            return Outcome("executed", ids)
+            return Outcome("executed", ids, row=step_id[-1], choice=start + i)
 
         error = self._redact("; ".join(errors) or "no route could run this step")
         self.catalog.update_step(
@@ -365,6 +399,156 @@ class Engine:
         )
         self._emit(run, "failed", node.id, {"error": error})
         return Outcome("failed", error=error)
+
+    # ----------------------------------------------------------------- gates
+    async def _gate(self, run: _Run, node: Node, position: int, outcome: Outcome) -> Outcome:
+        """Judge the node's first output; on a fail, take the route the plan names."""
+        spec = node.gate
+        repairs = 0
+        while True:
+            result = await self._judge(run, node, outcome)
+            if result.passed is not False:
+                if result.passed is None:  # not applicable / unknown: say so, carry on
+                    self._warn(outcome.row, f"gate {spec.check}: {result.message}")
+                run.verdicts[node.id] = (True, result.score)
+                run.gated[node.id].set()
+                return outcome
+            verdict = (
+                f"gate {spec.check} failed: {result.message} "
+                f"(score {result.score:.3f} < {result.threshold})"
+            )
+            self._emit(run, "gate_failed", node.id, {"gate": spec.check, "score": result.score})
+            chain = run.decisions[node.id].chain
+            if spec.action == "reroute" and outcome.choice + 1 < len(chain):
+                self.catalog.update_step(outcome.row, status=DROPPED, error=f"{verdict}; rerouted")
+                nxt = await self._run_node(run, node, position, [], start=outcome.choice + 1)
+                if nxt.status not in OK:
+                    return nxt
+                outcome = nxt
+                continue
+            if spec.action == "repair" and repairs < spec.max_attempts:
+                repairs += 1
+                self._warn(outcome.row, f"{verdict}; repairing with {spec.repair[0]} (#{repairs})")
+                outcome = await self._repair(run, node, position, outcome, repairs)
+                if outcome.status not in OK:
+                    return outcome
+                continue
+            if spec.action == "keep_best":
+                return await self._keep_best(run, node, outcome, result, verdict)
+            why = {
+                "reroute": "; no further model in the route's chain",
+                "repair": f"; still failing after {repairs} repair(s)",
+            }.get(spec.action, "")
+            error = self._redact(verdict + why)
+            self.catalog.update_step(outcome.row, status="failed", error=error)
+            self._emit(run, "failed", node.id, {"error": error})
+            return Outcome("failed", error=error)
+
+    async def _judge(self, run: _Run, node: Node, outcome: Outcome):
+        """The gate's result for the node's first output: recorded once, then reused."""
+        spec = node.gate
+        asset_id = outcome.outputs[0]
+        record = self._input(asset_id).record
+        params = gating.gate_params(spec, run.plan.spec.brief, record.kind)
+        key = gating.params_key(spec.check, params)
+        for row in reversed(self.catalog.gate_outcomes(asset_id=asset_id, gate=spec.check)):
+            if row["details"].get("_key") == key:
+                return gating.from_record(spec.check, row, params)
+        ref = None
+        if params.ref:
+            ref = Path(params.ref)
+            ref = ref if ref.is_absolute() else run.plan.spec.base_dir / ref
+        result = await asyncio.to_thread(
+            gating.judge, spec.check, self.store.path_of(asset_id), params, ref
+        )
+        if result.score is not None:
+            self._record_gate(run, node.op, outcome.row, asset_id, result, params)
+        return result
+
+    def _record_gate(self, run: _Run, op_name: str, row: int | None, asset_id: str, result, params) -> None:
+        step = self.catalog.get_step(row) if row is not None else None
+        brief = run.plan.spec.brief
+        tags = [*(brief.tags if brief else [])]
+        if brief is not None:
+            tags += [f"{k}:{v}" for k, v in (("style", brief.style), ("motion", brief.motion)) if v]
+            tags += ["text"] if brief.text else []
+        self.catalog.record_gate(
+            step_id=row,
+            asset_id=asset_id,
+            model=step.model if step else None,
+            stage=ops.get_op(op_name).stage,
+            tags=tags,
+            **self._redact(gating.record_fields(result, params)),
+        )
+
+    def _record_check_results(self, ctx: OpContext, row: int, choice: RouteChoice, op: Op, run: _Run) -> None:
+        """Outcomes of a ``check.*`` step, recorded against each checked asset."""
+        for item in ctx.gate_results:
+            result = item["result"]
+            if result.score is None:
+                continue
+            for asset_id in item["assets"]:
+                producer = self.catalog.producer_of(asset_id)
+                self.catalog.record_gate(
+                    step_id=row,
+                    asset_id=asset_id,
+                    model=producer.model if producer else None,
+                    stage=ops.get_op(producer.op).stage if producer and ops.get_op(producer.op) else None,
+                    tags=list(run.plan.spec.brief.tags) if run.plan.spec.brief else [],
+                    **self._redact(gating.record_fields(result, item["params"])),
+                )
+
+    async def _repair(self, run: _Run, node: Node, position: int, outcome: Outcome, attempt: int) -> Outcome:
+        """Run the gate's repair op on the failing output (and the step's own inputs,
+        when the op takes more), as a step of its own in the run."""
+        op_name, params = node.gate.repair
+        op = ops.get_op(op_name)
+        inputs = list(outcome.outputs[:1])
+        if op.max_inputs is None or op.max_inputs > 1:
+            inputs += [a for dep in node.deps if run.outcomes[dep].status in OK for a in run.outcomes[dep].outputs[:1]]
+            inputs = inputs[: op.max_inputs] if op.max_inputs else inputs
+        repair = Node(
+            id=f"{node.id}~{op_name}{attempt}",
+            step=node.step,
+            branch=node.branch,
+            op=op_name,
+            model="auto",
+            params=params,
+            deps=(),
+            seed=None,
+        )
+        try:
+            op.Params.model_validate(params)
+            decision = self.router.decide(op=op, model="auto", params=params, brief=run.plan.spec.brief)
+        except Exception as exc:  # bad repair parameters: fail the gated step, clearly
+            error = self._redact(f"gate repair {op_name}: {exc}")
+            self.catalog.update_step(outcome.row, status="failed", error=error)
+            return Outcome("failed", error=error)
+        self._emit(run, "repair", node.id, {"op": op_name, "attempt": attempt})
+        return await self._run_node(run, repair, position, [], input_ids=inputs, decision=decision)
+
+    async def _keep_best(self, run: _Run, node: Node, outcome: Outcome, result, verdict: str) -> Outcome:
+        """Of a fan-out's branches, keep those that pass; if none does, the best one."""
+        run.verdicts[node.id] = (False, result.score)
+        run.gated[node.id].set()
+        siblings = run.plan.branches[node.step]
+        for sibling in siblings:
+            await run.gated[sibling].wait()
+        if any(run.verdicts.get(s, (False, None))[0] for s in siblings):
+            self.catalog.update_step(outcome.row, status=DROPPED, error=f"{verdict}; a passing branch is kept")
+            return Outcome(DROPPED, outcome.outputs, error=verdict, row=outcome.row)
+        scored = {s: v[1] for s in siblings if (v := run.verdicts.get(s)) and v[1] is not None}
+        if max(scored, key=scored.get) == node.id:
+            self._warn(outcome.row, f"{verdict}; no branch passed, kept as the best of {len(siblings)}")
+            return outcome
+        self.catalog.update_step(outcome.row, status=DROPPED, error=f"{verdict}; a better branch is kept")
+        return Outcome(DROPPED, outcome.outputs, error=verdict, row=outcome.row)
+
+    def _warn(self, row: int | None, message: str) -> None:
+        if row is None:
+            return
+        step = self.catalog.get_step(row)
+        self.catalog.update_step(row, warnings=[*step.warnings, self._redact(message)])
 
     async def _attempts(
         self, run: _Run, node: Node, choice: RouteChoice, task: Task, step_id: int

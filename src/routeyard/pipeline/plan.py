@@ -14,7 +14,7 @@ from typing import Any
 
 from routeyard import ops
 from routeyard.errors import PipelineError
-from routeyard.pipeline.spec import PipelineSpec, StepSpec
+from routeyard.pipeline.spec import GateSpec, PipelineSpec, StepSpec
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Node:
     seed: int | str | None = None
     retries: int | None = None
     variant: dict[str, Any] = field(default_factory=dict)
+    gate: GateSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def build(spec: PipelineSpec) -> Plan:
                 seed=step.seed,
                 retries=step.retries,
                 variant=combo,
+                gate=step.gate,
             )
             ids.append(node_id)
         branches[name] = tuple(ids)

@@ -24,11 +24,38 @@ RESERVED = ("op", "input", "model", "seed", "variants", "gate", "retries")
 TOP_LEVEL = ("brief", "steps")
 
 
+ON_FAIL = ("fail", "reroute", "keep_best", "repair: <op>")
+
+
 class GateSpec(BaseModel):
+    """``gate: {check, min, on_fail, max_attempts, params}`` on a step.
+
+    ``on_fail`` is ``fail`` (the default), ``reroute`` (the next model in the
+    route's chain), ``keep_best`` (of a fan-out's branches) or a repair:
+    ``"repair: depth_cues"`` or ``{repair: depth_cues, <param>: …}``.
+    """
+
     model_config = ConfigDict(extra="forbid")
     check: str
     min: float | None = Field(default=None, ge=0, le=1)
-    on_fail: str | None = None
+    on_fail: str | dict[str, Any] = "fail"
+    max_attempts: int = Field(default=2, ge=1, le=10)  # repairs (or reroutes) at most
+    params: dict[str, Any] = Field(default_factory=dict)  # the check's own parameters
+
+    @property
+    def action(self) -> str:
+        if isinstance(self.on_fail, dict):
+            return "repair"
+        return "repair" if self.on_fail.startswith("repair") else self.on_fail
+
+    @property
+    def repair(self) -> tuple[str, dict[str, Any]] | None:
+        if isinstance(self.on_fail, dict):
+            rest = {k: v for k, v in self.on_fail.items() if k != "repair"}
+            return str(self.on_fail.get("repair")), rest
+        if self.on_fail.startswith("repair"):
+            return self.on_fail.partition(":")[2].strip(), {}
+        return None
 
 
 @dataclass(frozen=True)
@@ -252,11 +279,29 @@ def _parse_step(name: str, raw: Any, lines: _LineMap, base_dir: Path) -> StepSpe
             raise PipelineError(
                 f"{lines.at(('steps', name, 'gate'))}: step '{name}', gate: {'.'.join(map(str, err['loc']))}: {err['msg']}"
             ) from None
+        where_gate = lines.at(("steps", name, "gate"))
         if ops.get_op(f"check.{gate.check}") is None:
+            known = [o[6:] for o in ops.known_ops() if o.startswith("check.")]
             raise PipelineError(
-                f"{lines.at(('steps', name, 'gate'))}: step '{name}': unknown gate '{gate.check}'",
-                hint="gates are the check.* ops; see `routeyard models` for what this install has",
+                f"{where_gate}: step '{name}': unknown gate '{gate.check}'",
+                hint=f"gates: {', '.join(known)}",
             )
+        if gate.action not in ("fail", "reroute", "keep_best", "repair"):
+            raise PipelineError(
+                f"{where_gate}: step '{name}': gate on_fail '{gate.on_fail}' is not one of {', '.join(ON_FAIL)}"
+            )
+        if gate.repair is not None and ops.get_op(gate.repair[0]) is None:
+            raise PipelineError(
+                f"{where_gate}: step '{name}': gate repair op '{gate.repair[0]}' is unknown",
+                hint="e.g. on_fail: 'repair: depth_cues' or {repair: stabilize_background}",
+            )
+        try:
+            ops.get_op(f"check.{gate.check}").Params.model_validate(gate.params)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise PipelineError(
+                f"{where_gate}: step '{name}', gate params: {'.'.join(map(str, err['loc']))}: {err['msg']}"
+            ) from None
 
     params = {k: v for k, v in raw.items() if k not in RESERVED}
     n = len(inputs)

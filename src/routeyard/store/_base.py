@@ -140,6 +140,12 @@ class Catalog(ABC):
     def gate_scores(self, asset_ids: Sequence[str], gate: str) -> dict[str, float]: ...
 
     @abstractmethod
+    def gate_outcomes(
+        self, *, step_ids: Sequence[int] | None = None, asset_id: str | None = None, gate: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Recorded gate results, oldest first, filtered by step rows, asset and gate."""
+
+    @abstractmethod
     def add_events(self, rows: Sequence[dict[str, Any]]) -> None: ...
 
     @abstractmethod

@@ -457,6 +457,18 @@ class SqlCatalog(Catalog):
         )
         return {aid: score for aid, score in rows}
 
+    @_read
+    def gate_outcomes(self, *, step_ids=None, asset_id=None, gate=None) -> list[dict[str, Any]]:
+        g = t.gate_outcomes
+        query = sa.select(g).order_by(g.c.id)
+        if step_ids is not None:
+            query = query.where(g.c.step_id.in_(list(step_ids)))
+        if asset_id is not None:
+            query = query.where(g.c.asset_id == asset_id)
+        if gate is not None:
+            query = query.where(g.c.gate == gate)
+        return [dict(r) for r in self._conn.execute(query).mappings()]
+
     def add_events(self, rows) -> None:
         if not rows:
             return
