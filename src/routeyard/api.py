@@ -180,7 +180,9 @@ def check(
         raise RouteyardError(f"unknown gate '{gate}'", hint=f"gates: {', '.join(GATES)}")
     g = GATES[gate]
     try:
-        validated = g.Params.model_validate({k: v for k, v in (params or {}).items() if v is not None})
+        validated = g.Params.model_validate(
+            {k: v for k, v in (params or {}).items() if v is not None}
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
         raise RouteyardError(
@@ -231,8 +233,13 @@ def run_object(run: RunRecord, catalog: Any = None) -> dict[str, Any]:
     if catalog is not None:
         for g in catalog.gate_outcomes(step_ids=[s.id for s in run.steps]):
             gates.setdefault(g["step_id"], []).append(
-                {"gate": g["gate"], "asset": g["asset_id"], "score": round(g["score"], 4),
-                 "passed": g["passed"], "threshold": g["threshold"]}
+                {
+                    "gate": g["gate"],
+                    "asset": g["asset_id"],
+                    "score": round(g["score"], 4),
+                    "passed": g["passed"],
+                    "threshold": g["threshold"],
+                }
             )
     return {
         "run": run.id,

@@ -250,13 +250,33 @@ def export_cmd(
 
 @app.command("check")
 def check_cmd(
-    gate: Annotated[str, typer.Argument(metavar="GATE", help="first_frame, temporal, background, identity, typography, technical, series_color, prompt.")],
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="The image or clip (a series: several images).")],
-    ref: Annotated[Path | None, typer.Option("--ref", help="Reference file (a face, a series' anchor).")] = None,
-    text: Annotated[str | None, typer.Option("--text", help="Text that must be legible (typography).")] = None,
-    deliver: Annotated[str | None, typer.Option("--deliver", help="Deliverable for technical: hd, fhd, 4k, print-a4, WxH.")] = None,
-    minimum: Annotated[float | None, typer.Option("--min", help="Pass threshold (default: the gate's).")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write the gate's PNG plot here.")] = None,
+    gate: Annotated[
+        str,
+        typer.Argument(
+            metavar="GATE",
+            help="first_frame, temporal, background, identity, typography, technical, series_color, prompt.",
+        ),
+    ],
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILE...", help="The image or clip (a series: several images)."),
+    ],
+    ref: Annotated[
+        Path | None, typer.Option("--ref", help="Reference file (a face, a series' anchor).")
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="Text that must be legible (typography).")
+    ] = None,
+    deliver: Annotated[
+        str | None,
+        typer.Option("--deliver", help="Deliverable for technical: hd, fhd, 4k, print-a4, WxH."),
+    ] = None,
+    minimum: Annotated[
+        float | None, typer.Option("--min", help="Pass threshold (default: the gate's).")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write the gate's PNG plot here.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score a file with one quality gate; exit 1 when it fails."""

@@ -88,9 +88,13 @@ def test_input_arity_and_reserved_keys():
     assert "unknown gate 'flickr'" in err.message and "temporal" in err.hint
     err = error_of("steps:\n  a: {op: test.work, gate: {check: temporal, on_fail: retry}}\n")
     assert "on_fail 'retry' is not one of" in err.message
-    err = error_of("steps:\n  a: {op: test.work, gate: {check: temporal, on_fail: 'repair: fix'}}\n")
+    err = error_of(
+        "steps:\n  a: {op: test.work, gate: {check: temporal, on_fail: 'repair: fix'}}\n"
+    )
     assert "repair op 'fix' is unknown" in err.message
-    err = error_of("steps:\n  a: {op: test.work, gate: {check: technical, params: {deliverr: hd}}}\n")
+    err = error_of(
+        "steps:\n  a: {op: test.work, gate: {check: technical, params: {deliverr: hd}}}\n"
+    )
     assert "gate params: deliverr" in err.message
 
 

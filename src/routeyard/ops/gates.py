@@ -37,9 +37,13 @@ class CheckOp(Op):
         )
         if result.passed is False:
             if params.strict:
-                raise OpInputError(f"check.{self.gate.name} failed: {result.message} "
-                                   f"(score {result.score:.3f} < {result.threshold})")
-            ctx.warn(f"check.{self.gate.name}: {result.message} (score {result.score:.3f} < {result.threshold})")
+                raise OpInputError(
+                    f"check.{self.gate.name} failed: {result.message} "
+                    f"(score {result.score:.3f} < {result.threshold})"
+                )
+            ctx.warn(
+                f"check.{self.gate.name}: {result.message} (score {result.score:.3f} < {result.threshold})"
+            )
         outputs = [
             Output(
                 data=json.dumps(report, indent=2, sort_keys=True, default=str).encode(),
@@ -49,7 +53,9 @@ class CheckOp(Op):
         ]
         png = result.plot_png()
         if png is not None:
-            outputs.append(Output(data=png, mime_hint="image/png", meta={"plot_of": self.gate.name}))
+            outputs.append(
+                Output(data=png, mime_hint="image/png", meta={"plot_of": self.gate.name})
+            )
         return outputs
 
 

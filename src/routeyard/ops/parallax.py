@@ -69,7 +69,9 @@ def build_layers(rgb: np.ndarray, alpha: np.ndarray) -> Layers:
         # colour, not the old background's, when the layers separate. Where
         # no F in 0..255 solves it (the fill differs too much from what was
         # there), raise a just enough that one does: frame 0 stays exact.
-        need = np.where(src > bg, (src - bg) / np.maximum(255 - bg, 1e-3), (bg - src) / np.maximum(bg, 1e-3))
+        need = np.where(
+            src > bg, (src - bg) / np.maximum(255 - bg, 1e-3), (bg - src) / np.maximum(bg, 1e-3)
+        )
         alpha = np.where(covered, np.maximum(alpha, need.max(-1)), alpha).clip(0, 1)
         a = alpha[..., None].astype(np.float32)
         fg = (src - (1 - a) * bg) / np.maximum(a, 0.02)

@@ -41,10 +41,14 @@ class StabilizeBackgroundOp(Op):
     Params = StabilizeParams
     max_inputs = 2  # the clip, and optionally the still it was made from
 
-    def run(self, ctx: OpContext, inputs: list[InputAsset], params: StabilizeParams) -> list[Output]:
+    def run(
+        self, ctx: OpContext, inputs: list[InputAsset], params: StabilizeParams
+    ) -> list[Output]:
         clip = inputs[0]
         if not is_video(clip.path):
-            raise OpInputError(f"step '{ctx.node}': stabilize_background needs a video as its first input")
+            raise OpInputError(
+                f"step '{ctx.node}': stabilize_background needs a video as its first input"
+            )
         w, h, fps = video_info(clip.path, where=f"step '{ctx.node}'")
         stream = read_frames(clip.path, where=f"step '{ctx.node}'")
         first = next(stream, None)
@@ -54,7 +58,7 @@ class StabilizeBackgroundOp(Op):
         alpha = subject_matte(still, feather=params.feather)
         plate = build_layers(still, alpha).plate.astype(np.float32)
         small_prev, scale = shrink(first, _FLOW_SIDE)
-        core = (cv2.resize(alpha, (small_prev.shape[1], small_prev.shape[0])) > 0.5)
+        core = cv2.resize(alpha, (small_prev.shape[1], small_prev.shape[0])) > 0.5
         dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         total = np.eye(3)  # frame 0 → current, in full-size pixels
         out_path = ctx.scratch("stabilized.mp4")
@@ -64,11 +68,25 @@ class StabilizeBackgroundOp(Op):
                 small, _ = shrink(frame, _FLOW_SIDE)
                 step = self._subject_motion(small_prev, small, core, dis, scale)
                 total = step @ total
-                moved = cv2.warpAffine(alpha, total[:2], (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
-                core = cv2.warpAffine(core.astype(np.uint8), self._scaled(step, scale), (small.shape[1], small.shape[0]), flags=cv2.INTER_NEAREST) > 0
+                moved = cv2.warpAffine(
+                    alpha, total[:2], (w, h), flags=cv2.INTER_LINEAR, borderValue=0
+                )
+                core = (
+                    cv2.warpAffine(
+                        core.astype(np.uint8),
+                        self._scaled(step, scale),
+                        (small.shape[1], small.shape[0]),
+                        flags=cv2.INTER_NEAREST,
+                    )
+                    > 0
+                )
                 out.write(self._over(frame, moved, plate))
                 small_prev = small
-        return [Output(path=out_path, mime_hint="video/mp4", meta={"remedy": "subject over a stable plate"})]
+        return [
+            Output(
+                path=out_path, mime_hint="video/mp4", meta={"remedy": "subject over a stable plate"}
+            )
+        ]
 
     @staticmethod
     def _over(frame: np.ndarray, alpha: np.ndarray, plate: np.ndarray) -> np.ndarray:
@@ -82,7 +100,9 @@ class StabilizeBackgroundOp(Op):
         return (s @ m @ np.linalg.inv(s))[:2]
 
     @staticmethod
-    def _subject_motion(a: np.ndarray, b: np.ndarray, core: np.ndarray, dis, scale: float) -> np.ndarray:
+    def _subject_motion(
+        a: np.ndarray, b: np.ndarray, core: np.ndarray, dis, scale: float
+    ) -> np.ndarray:
         """The subject's similarity from frame a to b, in full-size pixels (3x3)."""
         ga, gb = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
         flow = dis.calc(ga, gb, None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import random
 import secrets
@@ -213,7 +214,10 @@ class Engine:
                 outcome = Outcome("skipped", error=f"input '{bad[0]}' did not complete")
                 self._end_step(run, node, position, step_id, outcome)
             elif dropped and (not aggregates or len(dropped) == len(node.deps)):
-                outcome = Outcome(DROPPED, error=f"branch dropped: its input '{dropped[0]}' was rejected by a gate")
+                outcome = Outcome(
+                    DROPPED,
+                    error=f"branch dropped: its input '{dropped[0]}' was rejected by a gate",
+                )
                 self._end_step(run, node, position, step_id, outcome)
             else:
                 outcome = await self._run_node(run, node, position, step_id)
@@ -264,12 +268,21 @@ class Engine:
         spec = run.plan.spec
         if input_ids is None:
             input_ids = [
-                a for dep in node.deps if run.outcomes[dep].status in OK for a in run.outcomes[dep].outputs
+                a
+                for dep in node.deps
+                if run.outcomes[dep].status in OK
+                for a in run.outcomes[dep].outputs
             ]
         files = await self._import_files(op, params, spec.base_dir, node)
         seed = self._seed(node)
         full = decision or run.decisions[node.id]
-        decision = RouteDecision(chain=full.chain[start:], reason=full.reason, candidates=full.candidates, filtered=full.filtered, extra=full.extra)
+        decision = RouteDecision(
+            chain=full.chain[start:],
+            reason=full.reason,
+            candidates=full.candidates,
+            filtered=full.filtered,
+            extra=full.extra,
+        )
         record = self._redact(params.model_dump(mode="json"))
         prompt = self._redact(record.get("prompt") or (spec.brief.prompt if spec.brief else None))
         lineage_inputs = input_ids + [f.id for f in files.values()]
@@ -404,7 +417,7 @@ class Engine:
     async def _gate(self, run: _Run, node: Node, position: int, outcome: Outcome) -> Outcome:
         """Judge the node's first output; on a fail, take the route the plan names."""
         spec = node.gate
-        repairs = 0
+        repairs = reroutes = 0
         while True:
             result = await self._judge(run, node, outcome)
             if result.passed is not False:
@@ -421,7 +434,16 @@ class Engine:
             chain = run.decisions[node.id].chain
             if spec.action == "reroute" and outcome.choice + 1 < len(chain):
                 self.catalog.update_step(outcome.row, status=DROPPED, error=f"{verdict}; rerouted")
-                nxt = await self._run_node(run, node, position, [], start=outcome.choice + 1)
+                reroutes += 1
+                retry = dataclasses.replace(node, id=f"{node.id}~reroute{reroutes}")
+                nxt = await self._run_node(
+                    run,
+                    retry,
+                    position,
+                    [],
+                    start=outcome.choice + 1,
+                    decision=run.decisions[node.id],
+                )
                 if nxt.status not in OK:
                     return nxt
                 outcome = nxt
@@ -465,7 +487,9 @@ class Engine:
             self._record_gate(run, node.op, outcome.row, asset_id, result, params)
         return result
 
-    def _record_gate(self, run: _Run, op_name: str, row: int | None, asset_id: str, result, params) -> None:
+    def _record_gate(
+        self, run: _Run, op_name: str, row: int | None, asset_id: str, result, params
+    ) -> None:
         step = self.catalog.get_step(row) if row is not None else None
         brief = run.plan.spec.brief
         tags = [*(brief.tags if brief else [])]
@@ -481,7 +505,9 @@ class Engine:
             **self._redact(gating.record_fields(result, params)),
         )
 
-    def _record_check_results(self, ctx: OpContext, row: int, choice: RouteChoice, op: Op, run: _Run) -> None:
+    def _record_check_results(
+        self, ctx: OpContext, row: int, choice: RouteChoice, op: Op, run: _Run
+    ) -> None:
         """Outcomes of a ``check.*`` step, recorded against each checked asset."""
         for item in ctx.gate_results:
             result = item["result"]
@@ -493,19 +519,28 @@ class Engine:
                     step_id=row,
                     asset_id=asset_id,
                     model=producer.model if producer else None,
-                    stage=ops.get_op(producer.op).stage if producer and ops.get_op(producer.op) else None,
+                    stage=ops.get_op(producer.op).stage
+                    if producer and ops.get_op(producer.op)
+                    else None,
                     tags=list(run.plan.spec.brief.tags) if run.plan.spec.brief else [],
                     **self._redact(gating.record_fields(result, item["params"])),
                 )
 
-    async def _repair(self, run: _Run, node: Node, position: int, outcome: Outcome, attempt: int) -> Outcome:
+    async def _repair(
+        self, run: _Run, node: Node, position: int, outcome: Outcome, attempt: int
+    ) -> Outcome:
         """Run the gate's repair op on the failing output (and the step's own inputs,
         when the op takes more), as a step of its own in the run."""
         op_name, params = node.gate.repair
         op = ops.get_op(op_name)
         inputs = list(outcome.outputs[:1])
         if op.max_inputs is None or op.max_inputs > 1:
-            inputs += [a for dep in node.deps if run.outcomes[dep].status in OK for a in run.outcomes[dep].outputs[:1]]
+            inputs += [
+                a
+                for dep in node.deps
+                if run.outcomes[dep].status in OK
+                for a in run.outcomes[dep].outputs[:1]
+            ]
             inputs = inputs[: op.max_inputs] if op.max_inputs else inputs
         repair = Node(
             id=f"{node.id}~{op_name}{attempt}",
@@ -519,7 +554,9 @@ class Engine:
         )
         try:
             op.Params.model_validate(params)
-            decision = self.router.decide(op=op, model="auto", params=params, brief=run.plan.spec.brief)
+            decision = self.router.decide(
+                op=op, model="auto", params=params, brief=run.plan.spec.brief
+            )
         except Exception as exc:  # bad repair parameters: fail the gated step, clearly
             error = self._redact(f"gate repair {op_name}: {exc}")
             self.catalog.update_step(outcome.row, status="failed", error=error)
@@ -527,7 +564,9 @@ class Engine:
         self._emit(run, "repair", node.id, {"op": op_name, "attempt": attempt})
         return await self._run_node(run, repair, position, [], input_ids=inputs, decision=decision)
 
-    async def _keep_best(self, run: _Run, node: Node, outcome: Outcome, result, verdict: str) -> Outcome:
+    async def _keep_best(
+        self, run: _Run, node: Node, outcome: Outcome, result, verdict: str
+    ) -> Outcome:
         """Of a fan-out's branches, keep those that pass; if none does, the best one."""
         run.verdicts[node.id] = (False, result.score)
         run.gated[node.id].set()
@@ -535,13 +574,19 @@ class Engine:
         for sibling in siblings:
             await run.gated[sibling].wait()
         if any(run.verdicts.get(s, (False, None))[0] for s in siblings):
-            self.catalog.update_step(outcome.row, status=DROPPED, error=f"{verdict}; a passing branch is kept")
+            self.catalog.update_step(
+                outcome.row, status=DROPPED, error=f"{verdict}; a passing branch is kept"
+            )
             return Outcome(DROPPED, outcome.outputs, error=verdict, row=outcome.row)
         scored = {s: v[1] for s in siblings if (v := run.verdicts.get(s)) and v[1] is not None}
         if max(scored, key=scored.get) == node.id:
-            self._warn(outcome.row, f"{verdict}; no branch passed, kept as the best of {len(siblings)}")
+            self._warn(
+                outcome.row, f"{verdict}; no branch passed, kept as the best of {len(siblings)}"
+            )
             return outcome
-        self.catalog.update_step(outcome.row, status=DROPPED, error=f"{verdict}; a better branch is kept")
+        self.catalog.update_step(
+            outcome.row, status=DROPPED, error=f"{verdict}; a better branch is kept"
+        )
         return Outcome(DROPPED, outcome.outputs, error=verdict, row=outcome.row)
 
     def _warn(self, row: int | None, message: str) -> None:

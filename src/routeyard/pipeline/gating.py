@@ -33,15 +33,17 @@ def gate_params(spec: GateSpec, brief: Brief | None, kind: str) -> GateParams:
         deliver = brief.deliver
         if "deliver" in fields and "deliver" not in params and deliver is not None:
             target = deliver.video if kind == "video" else deliver.image
-            if target is not None and getattr(target, "width", None) and getattr(target, "height", None):
+            if (
+                target is not None
+                and getattr(target, "width", None)
+                and getattr(target, "height", None)
+            ):
                 params["deliver"] = f"{target.width}x{target.height}"
     return gate.Params.model_validate(params)
 
 
 def params_key(check: str, params: GateParams) -> str:
-    return sha256_hex(
-        f"{check}:{params.model_dump_json(exclude={'min'})}".encode()
-    )[:16]
+    return sha256_hex(f"{check}:{params.model_dump_json(exclude={'min'})}".encode())[:16]
 
 
 def from_record(check: str, row: dict[str, Any], params: GateParams) -> GateResult:

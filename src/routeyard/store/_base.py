@@ -141,7 +141,11 @@ class Catalog(ABC):
 
     @abstractmethod
     def gate_outcomes(
-        self, *, step_ids: Sequence[int] | None = None, asset_id: str | None = None, gate: str | None = None
+        self,
+        *,
+        step_ids: Sequence[int] | None = None,
+        asset_id: str | None = None,
+        gate: str | None = None,
     ) -> list[dict[str, Any]]:
         """Recorded gate results, oldest first, filtered by step rows, asset and gate."""
 
