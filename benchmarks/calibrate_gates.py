@@ -48,36 +48,94 @@ def main(quick: bool) -> None:
 
     reports = []
     started = time.perf_counter()
-    reports.append(cal.run_suite("first_frame", threshold_for("first_frame"),
-        ((k, png(v), [(s, png(cal.flatten(v, s))) for s in STRENGTHS]) for k, v in photos.items()), score("first_frame")))
+    reports.append(
+        cal.run_suite(
+            "first_frame",
+            threshold_for("first_frame"),
+            (
+                (k, png(v), [(s, png(cal.flatten(v, s))) for s in STRENGTHS])
+                for k, v in photos.items()
+            ),
+            score("first_frame"),
+        )
+    )
     for defect in ("blur", "noise"):
-        make = (lambda v, s: cal.blur(v, s)) if defect == "blur" else (lambda v, s: cal.noise(v, s, rng))
-        reports.append(cal.run_suite(f"technical ({defect})", threshold_for("technical"),
-            ((k, png(v), [(s, png(make(v, s))) for s in STRENGTHS]) for k, v in photos.items()), score("technical")))
+        make = (
+            (lambda v, s: cal.blur(v, s))
+            if defect == "blur"
+            else (lambda v, s: cal.noise(v, s, rng))
+        )
+        reports.append(
+            cal.run_suite(
+                f"technical ({defect})",
+                threshold_for("technical"),
+                ((k, png(v), [(s, png(make(v, s))) for s in STRENGTHS]) for k, v in photos.items()),
+                score("technical"),
+            )
+        )
     moves = ("dolly-in",) if quick else ("dolly-in", "orbit", "pan-left")
-    clips = {f"{k}/{m}": cal.parallax_clip(v, m, 48, side=288) for k, v in photos.items() for m in moves}
+    clips = {
+        f"{k}/{m}": cal.parallax_clip(v, m, 48, side=288) for k, v in photos.items() for m in moves
+    }
     for defect, make in (("flicker", cal.flicker), ("popping", cal.popping)):
-        reports.append(cal.run_suite(f"temporal ({defect})", threshold_for("temporal"),
-            ((k, mp4(c), [(s, mp4(make(c, s, np.random.default_rng(1)))) for s in STRENGTHS]) for k, c in clips.items()),
-            score("temporal")))
-    plain = {f"{k}/{m}": cal.parallax_clip(v, m, 48, side=288, subject=False) for k, v in photos.items() for m in moves}
-    reports.append(cal.run_suite("background (liquefy)", threshold_for("background"),
-        ((k, mp4(c), [(s, mp4(cal.liquefy(c, s, np.random.default_rng(2)))) for s in STRENGTHS]) for k, c in plain.items()),
-        score("background")))
+        reports.append(
+            cal.run_suite(
+                f"temporal ({defect})",
+                threshold_for("temporal"),
+                (
+                    (k, mp4(c), [(s, mp4(make(c, s, np.random.default_rng(1)))) for s in STRENGTHS])
+                    for k, c in clips.items()
+                ),
+                score("temporal"),
+            )
+        )
+    plain = {
+        f"{k}/{m}": cal.parallax_clip(v, m, 48, side=288, subject=False)
+        for k, v in photos.items()
+        for m in moves
+    }
+    reports.append(
+        cal.run_suite(
+            "background (liquefy)",
+            threshold_for("background"),
+            (
+                (
+                    k,
+                    mp4(c),
+                    [(s, mp4(cal.liquefy(c, s, np.random.default_rng(2)))) for s in STRENGTHS],
+                )
+                for k, c in plain.items()
+            ),
+            score("background"),
+        )
+    )
 
     def series(k, v, s):
         crops = [png(v[i * 8 : 400 + i * 8, i * 8 : 400 + i * 8]) for i in range(4)]
         return [*crops, png(cal.colour_cast(v[:400, :400], s))] if s else crops
-    reports.append(cal.run_suite("series_color (cast)", threshold_for("series_color"),
-        ((k, series(k, v, 0), [(s, series(k, v, s)) for s in STRENGTHS]) for k, v in photos.items()),
-        lambda paths: check("series_color", paths).score))
 
-    print(f"| gate (defect) | threshold | clean | defective | detection (≥0.5) | false alarms | Spearman ρ |")
+    reports.append(
+        cal.run_suite(
+            "series_color (cast)",
+            threshold_for("series_color"),
+            (
+                (k, series(k, v, 0), [(s, series(k, v, s)) for s in STRENGTHS])
+                for k, v in photos.items()
+            ),
+            lambda paths: check("series_color", paths).score,
+        )
+    )
+
+    print(
+        "| gate (defect) | threshold | clean | defective | detection (≥0.5) | false alarms | Spearman ρ |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in reports:
         row = r.row()
-        print(f"| {row['gate']} | {row['threshold']} | {row['clean_items']} | {row['defect_items']} | "
-              f"{row['detection']:.0%} | {row['false_alarms']:.0%} | {row['spearman']:.2f} |")
+        print(
+            f"| {row['gate']} | {row['threshold']} | {row['clean_items']} | {row['defect_items']} | "
+            f"{row['detection']:.0%} | {row['false_alarms']:.0%} | {row['spearman']:.2f} |"
+        )
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 
