@@ -196,7 +196,7 @@ def check(
     try:
         result = g.evaluate(paths, validated, Path(ref) if ref else None)
     except OpInputError as exc:
-        raise MediaError(str(exc), hint="give a readable image or video") from None
+        raise MediaError(str(exc)) from None
     out = result.to_dict()
     if plot is not None:
         png = result.plot_png()

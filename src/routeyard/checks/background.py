@@ -94,15 +94,21 @@ def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return m
 
 
-def _carry(subject: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Where the subject of frame a is in frame b, and the similarity (2x3) fitted to its flow."""
+def subject_motion(subject: np.ndarray, flow: np.ndarray) -> np.ndarray | None:
+    """The similarity (2x3) that best moves the subject's pixels along ``flow``."""
     ys, xs = np.nonzero(subject[::_GRID, ::_GRID])
     if len(xs) < 12:
-        return subject, None
+        return None
     xs, ys = xs * _GRID, ys * _GRID
     src = np.stack([xs, ys], 1).astype(np.float64)
-    dst = src + flow[ys, xs].astype(np.float64)
-    m = _similarity(src, dst)
+    return _similarity(src, src + flow[ys, xs].astype(np.float64))
+
+
+def _carry(subject: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Where the subject of frame a is in frame b, and the similarity that took it there."""
+    m = subject_motion(subject, flow)
+    if m is None:
+        return subject, None
     h, w = subject.shape
     moved = cv2.warpAffine(subject.astype(np.uint8), m, (w, h), flags=cv2.INTER_NEAREST) > 0
     return moved, m

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from routeyard.checks.background import _similarity
+from routeyard.checks.background import subject_motion
 from routeyard.ops import register
 from routeyard.ops.animate import cover
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
@@ -105,14 +105,10 @@ class StabilizeBackgroundOp(Op):
     ) -> np.ndarray:
         """The subject's similarity from frame a to b, in full-size pixels (3x3)."""
         ga, gb = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
-        flow = dis.calc(ga, gb, None)
-        ys, xs = np.nonzero(core[::4, ::4])
+        m = subject_motion(core, dis.calc(ga, gb, None))
         step = np.eye(3)
-        if len(xs) < 12:
+        if m is None:
             return step
-        xs, ys = xs * 4, ys * 4
-        src = np.stack([xs, ys], 1).astype(np.float64)
-        m = _similarity(src, src + flow[ys, xs])
         step[:2] = m
         s = np.diag([scale, scale, 1.0])
         return np.linalg.inv(s) @ step @ s

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from routeyard import ops
+from routeyard.checks import GATES
 from routeyard.config import Limits, RetryPolicy
 from routeyard.errors import MediaError, PipelineError
 from routeyard.ops import InputAsset, Op, OpContext, OpInputError, Output
@@ -276,13 +277,7 @@ class Engine:
         files = await self._import_files(op, params, spec.base_dir, node)
         seed = self._seed(node)
         full = decision or run.decisions[node.id]
-        decision = RouteDecision(
-            chain=full.chain[start:],
-            reason=full.reason,
-            candidates=full.candidates,
-            filtered=full.filtered,
-            extra=full.extra,
-        )
+        decision = dataclasses.replace(full, chain=full.chain[start:])
         record = self._redact(params.model_dump(mode="json"))
         prompt = self._redact(record.get("prompt") or (spec.brief.prompt if spec.brief else None))
         lineage_inputs = input_ids + [f.id for f in files.values()]
@@ -393,7 +388,7 @@ class Engine:
             ids = tuple(a.id for a in assets)
             for a in assets:  # assets are immutable: remember them for the readers
                 self._assets[a.id] = AssetRecord(**vars(a))
-            self._record_check_results(ctx, step_id[-1], choice, op, run)
+            self._record_check_results(ctx, step_id[-1], run)
             self._emit(
                 run,
                 "finished",
@@ -481,50 +476,35 @@ class Engine:
             ref = Path(params.ref)
             ref = ref if ref.is_absolute() else run.plan.spec.base_dir / ref
         result = await asyncio.to_thread(
-            gating.judge, spec.check, self.store.path_of(asset_id), params, ref
+            GATES[spec.check].evaluate, [self.store.path_of(asset_id)], params, ref
         )
         if result.score is not None:
-            self._record_gate(run, node.op, outcome.row, asset_id, result, params)
+            producer = self.catalog.get_step(outcome.row) if outcome.row is not None else None
+            self._record_gate(run, outcome.row, asset_id, producer, result, params)
         return result
 
     def _record_gate(
-        self, run: _Run, op_name: str, row: int | None, asset_id: str, result, params
+        self, run: _Run, row: int | None, asset_id: str, producer, result, params
     ) -> None:
-        step = self.catalog.get_step(row) if row is not None else None
-        brief = run.plan.spec.brief
-        tags = [*(brief.tags if brief else [])]
-        if brief is not None:
-            tags += [f"{k}:{v}" for k, v in (("style", brief.style), ("motion", brief.motion)) if v]
-            tags += ["text"] if brief.text else []
+        """One scored result, against the model and stage of the step that made the asset."""
+        op = ops.get_op(producer.op) if producer is not None else None
         self.catalog.record_gate(
             step_id=row,
             asset_id=asset_id,
-            model=step.model if step else None,
-            stage=ops.get_op(op_name).stage,
-            tags=tags,
+            model=producer.model if producer is not None else None,
+            stage=op.stage if op is not None else None,
+            tags=gating.brief_tags(run.plan.spec.brief),
             **self._redact(gating.record_fields(result, params)),
         )
 
-    def _record_check_results(
-        self, ctx: OpContext, row: int, choice: RouteChoice, op: Op, run: _Run
-    ) -> None:
+    def _record_check_results(self, ctx: OpContext, row: int, run: _Run) -> None:
         """Outcomes of a ``check.*`` step, recorded against each checked asset."""
         for item in ctx.gate_results:
-            result = item["result"]
-            if result.score is None:
+            if item["result"].score is None:
                 continue
             for asset_id in item["assets"]:
                 producer = self.catalog.producer_of(asset_id)
-                self.catalog.record_gate(
-                    step_id=row,
-                    asset_id=asset_id,
-                    model=producer.model if producer else None,
-                    stage=ops.get_op(producer.op).stage
-                    if producer and ops.get_op(producer.op)
-                    else None,
-                    tags=list(run.plan.spec.brief.tags) if run.plan.spec.brief else [],
-                    **self._redact(gating.record_fields(result, item["params"])),
-                )
+                self._record_gate(run, row, asset_id, producer, item["result"], item["params"])
 
     async def _repair(
         self, run: _Run, node: Node, position: int, outcome: Outcome, attempt: int

@@ -9,7 +9,6 @@ the model that made the asset, its stage and the brief's tags.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from routeyard.brief import Brief
@@ -64,8 +63,13 @@ def from_record(check: str, row: dict[str, Any], params: GateParams) -> GateResu
     )
 
 
-def judge(check: str, path: Path, params: GateParams, ref: Path | None) -> GateResult:
-    return GATES[check].evaluate([path], params, ref)
+def brief_tags(brief: Brief | None) -> list[str]:
+    """What the router learns outcomes against: the brief's tags, style, motion, text."""
+    if brief is None:
+        return []
+    tags = list(brief.tags)
+    tags += [f"{k}:{v}" for k, v in (("style", brief.style), ("motion", brief.motion)) if v]
+    return tags + (["text"] if brief.text else [])
 
 
 def record_fields(result: GateResult, params: GateParams) -> dict[str, Any]:
