@@ -14,7 +14,10 @@ classical matte ``remove_background`` uses) and follows the subject through
 the clip by a similarity transform fitted to ORB matches inside it. The
 score is driven by the worst stretch of the clip: the deformed fraction of
 the background (points off the model by more than ``TOLERANCE_PX``) in the
-worst sampled pair, and a heat map shows where it happened.
+worst sampled pair, and the deformed fraction of the worst window (a fifth
+of the short side): a melt is local, and a swirl over a tenth of the frame
+is plain to see while it barely moves the global fraction. A heat map shows
+where it happened.
 
 This is the dense variant of VBench-2.0's geometric check (SIFT + RANSAC
 inlier ratio) with a quadratic flow model in place of the fundamental
@@ -44,6 +47,9 @@ TOLERANCE_REL = (
 )
 GAP = 6  # a pair spans this many sampled frames: a melt shows over time, not between neighbours
 SCALE = 0.06  # deformed fraction at which the score is 1/e
+WINDOW = 5  # the local measure looks at windows of 1/WINDOW of the short side…
+LOCAL_FREE = 0.6  # …where a clean clip's worst window reaches this deformed fraction…
+LOCAL_SCALE = 0.2  # …and the local score is 1/e this far above it
 _CELLS = 12
 
 
@@ -51,10 +57,12 @@ def _design(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=1)
 
 
-def _fit(points: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Robust quadratic flow model: least squares, then twice refitted without outliers."""
+def _fit(points: np.ndarray, flow: np.ndarray, use: np.ndarray | None = None) -> np.ndarray:
+    """Robust quadratic flow model, fitted on ``use``: least squares, then twice
+    refitted without outliers; evaluated at every point."""
     a = _design(points[:, 0], points[:, 1])
-    keep = np.ones(len(points), bool)
+    use = np.ones(len(points), bool) if use is None else use
+    keep = use.copy()
     coef = np.zeros((6, 2))
     for _ in range(3):
         if keep.sum() < 12:
@@ -62,7 +70,7 @@ def _fit(points: np.ndarray, flow: np.ndarray) -> np.ndarray:
         coef, *_ = np.linalg.lstsq(a[keep], flow[keep], rcond=None)
         resid = np.linalg.norm(a @ coef - flow, axis=1)
         cut = max(3.0 * float(np.median(resid[keep])) * 1.4826, TOLERANCE_PX)
-        keep = resid <= cut
+        keep = (resid <= cut) & use
     return a @ coef
 
 
@@ -114,11 +122,20 @@ def _carry(subject: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return moved, m
 
 
+def local_worst(usable: np.ndarray, bad: np.ndarray, side: int) -> float:
+    """The deformed fraction of the worst window of ``side`` px with enough usable points."""
+    count = cv2.boxFilter(usable, -1, (side, side), normalize=False)
+    hits = cv2.boxFilter(bad, -1, (side, side), normalize=False)
+    enough = count >= 0.15 * (side / _GRID) ** 2
+    return float((hits / np.maximum(count, 1))[enough].max()) if enough.any() else 0.0
+
+
 def deformation(
     a: np.ndarray, b: np.ndarray, subject: np.ndarray, dis
-) -> tuple[float, np.ndarray, np.ndarray]:
+) -> tuple[float, float, np.ndarray, np.ndarray]:
     """Fraction of textured background points of ``a`` that the smooth model cannot
-    explain, their residual map, and the subject carried into ``b``."""
+    explain (over the frame and in the worst window), their residual map, and the
+    subject carried into ``b``."""
     ga, gb = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
     fw, bw = dis.calc(ga, gb, None), dis.calc(gb, ga, None)
     h, w = ga.shape
@@ -130,23 +147,30 @@ def deformation(
     pick = usable[ys, xs]
     heat = np.zeros((h, w), np.float32)
     if pick.sum() < 50:
-        return 0.0, heat, carried
+        return 0.0, 0.0, heat, carried
     px, py = xs[pick], ys[pick]
     norm = np.stack([px / w * 2 - 1, py / h * 2 - 1], axis=1).astype(np.float64)
     flow = fw[py, px].astype(np.float64)
-    model = _fit(norm, flow)
-    resid = np.linalg.norm(model - flow, axis=1)
-    bad = resid > TOLERANCE_PX + TOLERANCE_REL * np.linalg.norm(model, axis=1)
+    with_it = np.zeros(len(px), bool)
     if with_subject is not None:
-        # A fin or an ear the matte missed moves with the subject, not the
-        # wall: that is not the background deforming.
+        # A fin, a wheel or a soft edge the matte missed moves with the
+        # subject, not the wall: it is neither fitted nor counted as the
+        # background deforming.
         pts = np.stack([px, py], 1).astype(np.float64)
         subject_flow = pts @ with_subject[:, :2].T + with_subject[:, 2] - pts
-        bad &= np.linalg.norm(
+        with_it = np.linalg.norm(
             subject_flow - flow, axis=1
-        ) > TOLERANCE_PX + TOLERANCE_REL * np.linalg.norm(subject_flow, axis=1)
+        ) <= TOLERANCE_PX + TOLERANCE_REL * np.linalg.norm(subject_flow, axis=1)
+    fit_on = ~with_it if (~with_it).sum() >= 50 else np.ones(len(px), bool)
+    model = _fit(norm, flow, fit_on)
+    resid = np.linalg.norm(model - flow, axis=1)
+    bad = (resid > TOLERANCE_PX + TOLERANCE_REL * np.linalg.norm(model, axis=1)) & ~with_it
     heat[py, px] = np.where(bad, np.minimum(resid, 5.0), 0.0) + 1e-3
-    return float(bad.mean()), heat, carried
+    usable_grid, bad_grid = np.zeros((h, w), np.float32), np.zeros((h, w), np.float32)
+    usable_grid[py, px] = 1
+    bad_grid[py, px] = bad
+    local = local_worst(usable_grid, bad_grid, min(h, w) // WINDOW)
+    return float(bad.mean()), local, heat, carried
 
 
 def _cells(heat: np.ndarray, sampled: np.ndarray) -> np.ndarray:
@@ -165,6 +189,7 @@ def stability(path: Path, pairs: int = _PAIRS) -> dict:
     subject = None
     recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=GAP)  # (frame, its subject)
     per_pair: list[float] = []
+    per_pair_local: list[float] = []
     index: list[int] = []
     heat_sum = sampled = None
     for i, frame in frames(path, every):
@@ -178,8 +203,9 @@ def stability(path: Path, pairs: int = _PAIRS) -> dict:
             # the first frame while the clip is shorter than that; the subject
             # is carried along the flow from there.
             first, first_subject_mask = recent[0]
-            fraction, heat, subject = deformation(first, small, first_subject_mask, dis)
+            fraction, local, heat, subject = deformation(first, small, first_subject_mask, dis)
             per_pair.append(fraction)
+            per_pair_local.append(local)
             index.append(i)
             heat_sum += heat
             sampled[heat > 0] += 1
@@ -188,6 +214,7 @@ def stability(path: Path, pairs: int = _PAIRS) -> dict:
         "frames": info.frames,
         "every": every,
         "per_pair": per_pair,
+        "per_pair_local": per_pair_local,
         "pair_end_frames": index,
         "heat": None if heat_sum is None else _cells(heat_sum, np.maximum(sampled, 0)),
     }
@@ -215,15 +242,18 @@ class BackgroundGate(Gate):
                 details={"frames": s["frames"]},
                 status="not_applicable",
             )
-        values = np.array(s["per_pair"])
-        worst = float(values.max())
-        score = float(np.exp(-worst / SCALE))
-        at = s["pair_end_frames"][int(values.argmax())]
-        message = (
-            "background holds its shape"
-            if score >= 0.95
-            else f"background deforms: {worst:.0%} of it off the camera's motion near frame {at}"
-        )
+        values, local = np.array(s["per_pair"]), np.array(s["per_pair_local"])
+        worst, worst_local = float(values.max()), float(local.max())
+        whole = float(np.exp(-worst / SCALE))
+        region = float(np.exp(-max(0.0, worst_local - LOCAL_FREE) / LOCAL_SCALE))
+        score = min(whole, region)
+        if whole <= region:
+            at = s["pair_end_frames"][int(values.argmax())]
+            what = f"{worst:.0%} of it off the camera's motion near frame {at}"
+        else:
+            at = s["pair_end_frames"][int(local.argmax())]
+            what = f"{worst_local:.0%} of one region off the camera's motion near frame {at}"
+        message = "background holds its shape" if score >= 0.95 else f"background deforms: {what}"
         return Verdict(
             score=score,
             message=message,
@@ -232,6 +262,8 @@ class BackgroundGate(Gate):
                 "pair_gap_frames": s["every"],
                 "worst_deformed_fraction": round(worst, 4),
                 "median_deformed_fraction": round(float(np.median(values)), 4),
+                "worst_region_deformed_fraction": round(worst_local, 4),
+                "sub_scores": {"whole": round(whole, 4), "region": round(region, 4)},
                 "worst_near_frame": at,
                 "tolerance_px": TOLERANCE_PX,
             },

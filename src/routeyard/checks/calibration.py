@@ -32,9 +32,7 @@ def photos(
 
     out = {}
     for name in names:
-        img = getattr(data, name)()
-        if name == "motorcycle":
-            img = data.stereo_motorcycle()[0]
+        img = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
         if img.ndim == 2:
             img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
         out[name] = np.ascontiguousarray(img[..., :3])
@@ -196,6 +194,7 @@ class GateReport:
     clean: list[float] = field(default_factory=list)
     defects: list[tuple[float, float]] = field(default_factory=list)  # (strength, score)
     by_item: list[list[tuple[float, float]]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
 
     @property
     def false_alarms(self) -> float:
@@ -245,7 +244,8 @@ def run_suite(
 ) -> GateReport:
     """Score each item clean and at each defect strength."""
     report = GateReport(gate, threshold)
-    for _name, clean, variants in items:
+    for name, clean, variants in items:
+        report.names.append(name)
         base = score(clean)
         report.clean.append(base)
         curve = [(0.0, base)]

@@ -25,10 +25,11 @@ _WORK_SIDE = 768
 # cue: (bad, good, pass threshold, label for a failing cue)
 RAMPS: dict[str, tuple[float, float, float, str]] = {
     "grad_entropy": (2.5, 4.0, 3.5, "little texture"),
-    "flat_fraction": (0.40, 0.10, 0.20, "textureless areas"),
+    "flat_fraction": (0.60, 0.10, 0.30, "textureless areas"),
     "l_range": (30.0, 80.0, 60.0, "low tonal range"),
     "shading": (0.05, 0.30, 0.15, "flat lighting"),
     "defocus_spread": (0.3, 2.0, 1.0, "no depth separation"),
+    "detail": (4.0, 15.0, 8.0, "soft, blurred detail"),
 }
 
 
@@ -72,7 +73,12 @@ def measure(rgb: np.ndarray) -> dict[str, float]:
     log_e = np.log10(energy + 1e-6)
     defocus_spread = float(np.percentile(log_e, 90) - np.percentile(log_e, 10))
 
+    # Fine detail: the spread of the Laplacian at the working size. Gradient
+    # entropy is blind to a blur (its histogram is relative); this is not.
+    detail = float(lap.std())
+
     return {
+        "detail": detail,
         "grad_entropy": grad_entropy,
         "flat_fraction": flat_fraction,
         "l_range": float(hi - lo),

@@ -10,8 +10,9 @@ off motion boundaries). Camera motion costs nothing; lighting pops and
 popping texture do. Three failure modes, each its own sub-score, the worst
 one is the score (so one popped frame in a hundred is not averaged away):
 
-- ``pops``: pairs whose warping error jumps above the clip's own baseline
-  (texture popping, a frame that does not belong);
+- ``pops``: frames whose warping error against *both* neighbours jumps above
+  the clip's own baseline (texture popping, a frame that does not belong);
+  one high pair alone is a cut or an encoder keyframe, not a pop;
 - ``flicker``: the per-frame L* series (and per 4x4 tile, for local light
   pops) minus its 5-frame moving median — brightness that jumps and returns;
 - ``boil``: the baseline warping error itself — texture that crawls on
@@ -19,7 +20,7 @@ one is the score (so one popped frame in a hundred is not averaged away):
 
 Approximations, stated: DIS instead of RAFT (for the warp and for VBench's
 static filter), a working short side of 360 px, every consecutive pair
-scored, no shot detection (a hard cut scores as a pop).
+scored, no shot detection (a hard cut is not flagged by any sub-score).
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ from routeyard.ops.pixels import shrink
 _SHORT_SIDE = 360
 BOIL_FLOOR = 2.0e-4  # E_warp a clean camera move reaches from resampling alone
 BOIL_SCALE = 4.0e-4  # excess baseline E_warp at which the boil sub-score is 1/e
-POP_SCALE = 1.0e-3  # excess pair error over twice the baseline at which the pop sub-score is 1/e
+POP_SCALE = 3.5e-4  # excess pair error over twice the baseline at which the pop sub-score is 1/e
 POP_FLOOR = 1.0e-4
-FLICKER_SCALE = 5.0  # |ΔL*| from the local median at which the flicker sub-score is 0
+FLICKER_SCALE = 3.5  # |ΔL*| from the local median at which the flicker sub-score is 0
 FLICKER_FREE = 0.5  # |ΔL*| a steady clip reaches from compression noise
 
 
@@ -58,6 +59,7 @@ class Temporal:
     static: bool = True  # VBench's static filter (on DIS flow)
     frames: int = 0
     baseline: float = 0.0  # median masked warping error: the steady boil
+    pop_frame: int = 0  # the frame most at odds with both its neighbours
 
 
 def _occlusion_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
@@ -147,7 +149,10 @@ def stability(frames: Iterable[np.ndarray]) -> Temporal:
     baseline = float(np.median(e))
     boil = float(np.exp(-max(0.0, baseline - BOIL_FLOOR) / BOIL_SCALE))
     e_all = np.array(whole)
-    excess = e_all - 2 * float(np.median(e_all)) - POP_FLOOR
+    # A popped frame disagrees with both neighbours; one high pair alone is a
+    # cut or the encoder's keyframe (frame 0 is sharper than the frames it predicts).
+    both = np.minimum(e_all[:-1], e_all[1:]) if len(e_all) > 1 else e_all
+    excess = both - 2 * float(np.median(e_all)) - POP_FLOOR
     pops = float(np.exp(-max(0.0, float(excess.max())) / POP_SCALE))
     jumps = np.abs(_detrend(np.array(light)))  # frames x (1 + 16 tiles)
     per_frame = jumps.max(axis=1)
@@ -168,6 +173,7 @@ def stability(frames: Iterable[np.ndarray]) -> Temporal:
         static=moving <= round(2 * n / 16),
         frames=n,
         baseline=baseline,
+        pop_frame=int(np.argmax(both)) + (1 if len(e_all) > 1 else 0),
     )
 
 
@@ -199,7 +205,7 @@ class TemporalGate(Gate):
             )
         worst = min(t.sub_scores, key=t.sub_scores.get)
         labels = {
-            "pops": f"texture popping at frame {int(np.argmax(t.per_pair)) + 1}",
+            "pops": f"texture popping at frame {t.pop_frame}",
             "flicker": f"brightness flicker (max |ΔL*| {t.max_jump:.1f} at frame {int(np.argmax(t.per_frame_flicker))})",
             "boil": f"texture boil (warping error {t.baseline:.1e})",
         }

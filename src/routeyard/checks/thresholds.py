@@ -10,7 +10,7 @@ stay above. A step overrides one with ``gate: {min: …}`` or ``min:`` on a
 from __future__ import annotations
 
 DEFAULTS: dict[str, float] = {
-    "first_frame": 0.75,
+    "first_frame": 0.70,
     "temporal": 0.75,
     "background": 0.75,
     "identity": 0.95,

@@ -41,7 +41,7 @@ class TypographyGate(Gate):
         words = [ocr.normalise(w) for w in params.text.split() if ocr.normalise(w)]
         per_frame, best = [], None
         for index, rgb in self._images(files):
-            readings = ocr.read(rgb)
+            readings = ocr.read(rgb, target=target)
             cer = min(ocr.substring_distance(target, ocr.normalise(r)) for r in readings) / len(
                 target
             )

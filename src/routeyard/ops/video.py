@@ -16,6 +16,7 @@ from types import TracebackType
 import av
 import numpy as np
 
+from routeyard.memory import pin_mmap_threshold
 from routeyard.ops.base import OpInputError
 
 
@@ -34,6 +35,7 @@ class Mp4Writer:
     ) -> None:
         if width % 2 or height % 2:
             raise ValueError(f"yuv420p needs even dimensions, got {width}x{height}")
+        pin_mmap_threshold()
         self.path, self.width, self.height = path, width, height
         self.frames = 0
         self._container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
@@ -78,6 +80,7 @@ class Mp4Writer:
 
 def read_frames(path: Path, *, where: str) -> Iterator[np.ndarray]:
     """Decoded RGB frames of a video, one at a time."""
+    pin_mmap_threshold()
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
