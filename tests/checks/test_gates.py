@@ -138,6 +138,19 @@ def test_series_color_finds_the_cast_image(tmp_path, photo):
     assert not result.passed and result.details["worst"] == "warm.png"
 
 
+def test_series_color_sees_a_cast_that_empties_the_neutral_set(tmp_path):
+    # The rocket's few neutral pixels leave the chroma < 12 set under a warm
+    # shift, so QUALITY.md's neutral-pixel cast measured almost nothing (ΔE 1.2).
+    rocket = cal.photos(("rocket",))["rocket"]
+    series = [
+        save(tmp_path, f"r{i}.png", rocket[i * 8 : 400 + i * 8, i * 8 : 400 + i * 8])
+        for i in range(4)
+    ]
+    series.append(save(tmp_path, "warm.png", cal.colour_cast(rocket[:400, :400], 0.5)))
+    result = check("series_color", series)
+    assert not result.passed and result.details["worst"] == "warm.png"
+
+
 def test_bad_input_is_clear(tmp_path, photo):
     one = cal.write_clip(tmp_path / "one.mp4", [photo[:256, :256]])
     assert check("temporal", one).status == "not_applicable"
