@@ -282,3 +282,93 @@ def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
+
+
+# ------------------------------------------------------------------ routing
+def route(
+    path: str | Path, *, stage: str | None = None, dry_run: bool = False
+) -> list[dict[str, Any]]:
+    """The route of every step (or recipe stage) of a brief or pipeline file, explained."""
+    from routeyard.routing import planning
+
+    return planning.route(path, stage=stage, dry_run=dry_run, providers=_adapters())
+
+
+def plan_dry_run(path: str | Path) -> dict[str, Any]:
+    """Every step's route, the plan's estimated cost and time; nothing is spent."""
+    from routeyard.routing import planning
+
+    return planning.dry_run(path, providers=_adapters())
+
+
+def models() -> list[dict[str, Any]]:
+    """The catalog, one summary row per model."""
+    from routeyard import catalog
+
+    return [
+        {
+            "id": m.id,
+            "family": m.family,
+            "ops": list(m.ops),
+            "price": f"${m.price.usd:g}/{m.price.unit}" if m.price.unit != "free" else "free",
+            "latency_s": m.latency_s,
+            "providers": [h.provider for h in m.hosts],
+            "traits": {k: t.value for k, t in m.traits.items()},
+        }
+        for m in catalog.load().models
+    ]
+
+
+def model(model_id: str) -> dict[str, Any]:
+    """One catalog entry in full, with its trait sources spelled out."""
+    from routeyard import catalog
+
+    cat = catalog.load()
+    m = cat.get(model_id)
+    if m is None:
+        import difflib
+
+        close = difflib.get_close_matches(model_id, [x.id for x in cat.models], n=1)
+        raise NotFoundError(
+            f"model '{model_id}' is not in the catalog",
+            hint=f"did you mean '{close[0]}'?" if close else "see `routeyard models`",
+        )
+    data = m.model_dump(by_alias=True)
+    data["sources"] = {k: cat.sources[t.source] for k, t in m.traits.items()}
+    data["price"]["source_text"] = cat.sources[m.price.source]
+    data["credentials"] = {
+        h.provider: list(cat.providers[h.provider].env) for h in m.hosts if h.provider != "local"
+    }
+    return data
+
+
+def model_stats(*, home: str | Path | None = None) -> list[dict[str, Any]]:
+    """The router's learned pass rates per (model, stage, tag)."""
+    from routeyard.routing.learning import Learner
+
+    with Store.open(home) as store:
+        return Learner.from_rows(store.catalog.learning_outcomes()).stats()
+
+
+def record_outcome(
+    model: str,
+    stage: str,
+    tags: list[str],
+    score: float | None,
+    passed: bool,
+    *,
+    gate: str | None = None,
+    home: str | Path | None = None,
+) -> None:
+    """Tell the router how a model did (e.g. an operator's verdict outside a plan)."""
+    with Store.open(home) as store:
+        store.catalog.add_outcome(
+            model=model, stage=stage, tags=list(tags), gate=gate, score=score, passed=bool(passed)
+        )
+
+
+def _adapters() -> list[str]:
+    """Providers this install has adapters for (hosted adapters arrive with their modules)."""
+    from routeyard.providers import adapters
+
+    return adapters()

@@ -44,3 +44,7 @@ class Brief(BaseModel):
     deadline_s: PositiveFloat | None = None
     policy: Literal["quality", "balanced", "economy", "fast"] = "balanced"
     tags: list[str] = Field(default_factory=list)
+    # Model ids or families the router must not use ("veo", "flux-dev").
+    exclude: list[str] = Field(default_factory=list)
+    # Thompson-sample the learned pass rates instead of using their means.
+    explore: bool = False

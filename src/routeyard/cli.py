@@ -298,6 +298,178 @@ def check_cmd(
         raise typer.Exit(1)
 
 
+models_app = typer.Typer(help="The model catalog and what the router learned.")
+app.add_typer(models_app, name="models")
+
+
+@app.command("route")
+def route_cmd(
+    file: Annotated[Path, typer.Argument(help="Brief or pipeline YAML file.")],
+    stage: Annotated[
+        str | None, typer.Option("--stage", help="Only this stage: base, refine or motion.")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show runners-up, filtered models and weights.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Route as if every provider key were set.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Choose the model for every stage of a brief, with the reason; exit 1 if one has none."""
+    if stage is not None and stage not in ("base", "refine", "motion"):
+        raise RouteyardError(f"--stage '{stage}' is not a stage", hint="use base, refine or motion")
+    stages = api.route(file, stage=stage, dry_run=dry_run)
+    if as_json:
+        _emit_json(stages)
+    else:
+        for s in stages:
+            _print_route(s, explain)
+    if any(s["chosen"] is None for s in stages):
+        raise typer.Exit(1)
+
+
+def _print_route(s: dict[str, Any], explain: bool) -> None:
+    head = f"[bold]{s['step']}[/] ({s['op']}, {s['stage']})"
+    if s["chosen"] is None:
+        out.print(f"{head}: [red]no route[/] — {s['error']}")
+        return
+    c = s["chosen"]
+    out.print(
+        f"{head} → [green]{c['model']}[/] on {c['provider']} — ${c['est_cost_usd']:.2f}, ~{c['est_seconds']:g} s"
+    )
+    out.print(Text(f"  {c['reason']}"), highlight=False)
+    if s["fallbacks"]:
+        out.print(f"  fallbacks: {' → '.join(s['fallbacks'])}")
+    if not explain:
+        return
+    req = s.get("requirements") or {}
+    weights = ", ".join(f"{k} {v:g}" for k, v in req.get("weights", {}).items())
+    out.print(f"  weights: {weights}; policy {req.get('policy')}")
+    for note in req.get("notes", []):
+        out.print(Text(f"  note: {note}"), highlight=False)
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("rank", "model", "score", "quality", "policy", "learned", "est $", "top traits"):
+        table.add_column(col)
+    for i, cand in enumerate(s["candidates"][:8], 1):
+        top = sorted(cand["traits"].items(), key=lambda kv: -kv[1])[:3]
+        table.add_row(
+            str(i), cand["model"], f"{cand['score']:.3f}", f"{cand['quality']:.3f}",
+            f"{cand['policy']:+.3f}", f"{cand['learned']:+.3f}", f"{cand['est_cost_usd']:.2f}",
+            ", ".join(f"{k} {v:.2f}" for k, v in top),
+        )  # fmt: skip
+    out.print(table)
+    for f in s["filtered"]:
+        out.print(Text(f"  filtered {f['model']}: {f['reason']}", style="dim"), highlight=False)
+
+
+@app.command("plan")
+def plan_cmd(
+    file: Annotated[Path, typer.Argument(help="Brief or pipeline YAML file.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Route and price every step; spend nothing.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show every step's route, the estimated cost and time (needs --dry-run)."""
+    if not dry_run:
+        raise RouteyardError(
+            "plan only runs as a dry run", hint="add --dry-run (or use `routeyard run`)"
+        )
+    plan = api.plan_dry_run(file)
+    if as_json:
+        _emit_json(plan)
+        return
+    table = Table(title=f"plan {file} — dry run", title_justify="left")
+    for col in ("step", "op", "model", "provider", "est $", "est s", "with your keys now"):
+        table.add_column(col)
+    for s in plan["steps"]:
+        c = s["chosen"] or {}
+        now = s.get("with_current_keys") or {}
+        table.add_row(
+            s["step"], s["op"], c.get("model", "—"), c.get("provider", ""),
+            f"{c.get('est_cost_usd', 0):.2f}", f"{c.get('est_seconds', 0):g}",
+            now.get("model") or f"none: {now.get('error', '')}",
+        )  # fmt: skip
+    out.print(table)
+    budget = "" if plan["budget_usd"] is None else f" of a ${plan['budget_usd']:.2f} budget"
+    out.print(f"estimated ${plan['est_cost_usd']:.2f}{budget}, ~{plan['est_seconds']:g} s")
+
+
+@models_app.callback(invoke_without_command=True)
+def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the catalog (subcommands: show ID, stats)."""
+    if ctx.invoked_subcommand:
+        return
+    rows = api.models()
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table()
+    for col in ("id", "family", "ops", "price", "latency s", "providers"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["id"], r["family"], ", ".join(r["ops"]), r["price"], f"{r['latency_s']:g}",
+            ", ".join(r["providers"]),
+        )  # fmt: skip
+    out.print(table)
+
+
+@models_app.command("show")
+def models_show(
+    model_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False
+) -> None:
+    """One model: traits with their sources, limits, price, hosts and their keys."""
+    m = api.model(model_id)
+    if as_json:
+        _emit_json(m)
+        return
+    out.print(
+        f"[bold]{m['id']}[/] — {m['name']} ({m['family']}, version {m['version']}, {m['licence']})"
+    )
+    out.print(f"ops: {', '.join(m['ops'])}; typical latency {m['latency_s']:g} s")
+    p = m["price"]
+    out.print(f"price: ${p['usd']:g} per {p['unit']} (table of {p['date']}; {p['source_text']})")
+    for name, t in m["traits"].items():
+        out.print(Text(f"  {name:22s} {t['value']:.2f}  [{t['source']}]"), highlight=False)
+    for h in m["hosts"]:
+        keys = " or ".join(m["credentials"].get(h["provider"], [])) or "none"
+        eps = ", ".join(f"{op}: {ep}" for op, ep in h["endpoints"].items())
+        out.print(Text(f"  host {h['provider']} ({eps}) — key: {keys}"), highlight=False)
+
+
+@models_app.command("stats")
+def models_stats(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
+    """What the router learned: gate pass rates per model, stage and brief tag."""
+    rows = api.model_stats(home=home)
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        out.print("no outcomes recorded yet: gates record them as plans run")
+        return
+    table = Table()
+    for col in (
+        "model",
+        "stage",
+        "tag",
+        "outcomes",
+        "passed",
+        "prior",
+        "posterior",
+        "90% interval",
+    ):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["model"], r["stage"], r["tag"], str(r["outcomes"]), str(r["passed"]),
+            f"{r['prior_mean']:.2f}", f"{r['posterior_mean']:.2f}",
+            f"{r['ci90'][0]:.2f}–{r['ci90'][1]:.2f}",
+        )  # fmt: skip
+    out.print(table)
+
+
 @store_app.command("verify")
 def store_verify(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
     """Re-hash every blob; report corrupt, missing and orphaned blobs."""

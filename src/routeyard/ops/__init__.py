@@ -78,6 +78,7 @@ from routeyard.ops import (  # noqa: E402,F401
     depth,
     faceswap,
     gates,
+    hosted,
     importing,
     inpaint,
     matte,

@@ -70,6 +70,7 @@ def cover(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 @register
 class AnimateOp(Op):
     name = "animate"
+    produces = "video"
     stage = "motion"
     version = "2"  # 2: exact layer rebuild of the still (no pop at frame 1)
     Params = AnimateParams

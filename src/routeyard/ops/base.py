@@ -94,6 +94,12 @@ class Op(ABC):
     # An op with effects outside the store (files in a folder) re-checks them
     # before a cache hit is trusted.
     has_side_effects: ClassVar[bool] = False
+    # False for ops only hosted models perform (text-to-image, instruction
+    # edits): they have no ``local/<op>`` entry in the model catalog.
+    runs_locally: ClassVar[bool] = True
+    # The kind of asset the op makes ("image", "video"); a provider that
+    # returns another kind has failed, whatever its status said.
+    produces: ClassVar[str | None] = None
 
     def file_paths(self, params: OpParams, base_dir: Path) -> dict[str, Path]:
         """The files this step reads, resolved against the pipeline's folder."""

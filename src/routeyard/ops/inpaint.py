@@ -91,6 +91,7 @@ def fill(rgb: np.ndarray, region: np.ndarray, method: str, radius: int) -> np.nd
 @register
 class InpaintOp(Op):
     name = "inpaint"
+    produces = "image"
     stage = "refine"
     Params = InpaintParams
     file_params = ("mask",)
@@ -109,4 +110,5 @@ class InpaintOp(Op):
 @register
 class RemoveObjectOp(InpaintOp):
     name = "remove_object"
+    produces = "image"
     Params = RemoveObjectParams

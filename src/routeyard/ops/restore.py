@@ -86,6 +86,7 @@ def upscale(rgb: np.ndarray, scale: int, iterations: int) -> np.ndarray:
 @register
 class UpscaleOp(Op):
     name = "upscale"
+    produces = "image"
     stage = "refine"
     Params = UpscaleParams
 

@@ -38,14 +38,19 @@ from routeyard.pipeline.plan import Node, Plan, build
 from routeyard.pipeline.retry import backoff_delay
 from routeyard.pipeline.spec import PipelineSpec
 from routeyard.providers import LocalProvider, Provider, ProviderError, ProviderResult, Task
-from routeyard.providers.base import JobLedger
-from routeyard.routing import LocalRouter, RouteChoice, RouteDecision, Router
+from routeyard.providers.base import JobLedger, PermanentError
+from routeyard.routing import RouteChoice, RouteDecision, Router
+from routeyard.routing.cooldown import COOLDOWNS
+from routeyard.routing.learning import Learner
+from routeyard.routing.router import CatalogRouter
 from routeyard.secrets import redact, secret_values
 from routeyard.store import AssetRecord, NewAsset, Store
 
 OK = ("executed", "cached")
 # A branch its gate turned away (keep_best kept a better one): not a failure.
 DROPPED = "rejected"
+# Provider error kinds that end a step instead of falling back to the next model.
+FAILS_STEP = ("invalid_input", "auth")
 _INLINE_BYTES = 256 * 1024  # smaller outputs are stored on the loop thread
 _EVENT_FLUSH = 256
 
@@ -88,8 +93,12 @@ class Engine:
     ) -> None:
         self.store = store
         self.catalog = store.catalog
-        self.router: Router = router or LocalRouter()
         self.providers: dict[str, Provider] = {"local": LocalProvider(), **(providers or {})}
+        # The catalog router, limited to the providers this engine has adapters for.
+        self.router: Router = router or CatalogRouter(
+            providers=self.providers, learned=Learner.from_rows(self.catalog.learning_outcomes())
+        )
+        self.cooldowns = COOLDOWNS
         self.limits = limits or Limits()
         self.retry = retry or RetryPolicy()
         self.events = EventBus(subscribers)
@@ -359,8 +368,19 @@ class Engine:
                 )
                 result = await self._attempts(run, node, choice, task, step_id[0])
                 assets = await self._store_outputs(result.outputs, node)
+                wrong = [a.kind for a in assets if op.produces and a.kind != op.produces]
+                if wrong:
+                    raise PermanentError(
+                        f"returned a {wrong[0]} where '{op.name}' makes a {op.produces}"
+                    )
             except ProviderError as exc:
                 errors.append(f"{choice.model} ({exc.kind}): {exc}")
+                if exc.kind in FAILS_STEP:
+                    # The same input or the same missing key fails on every
+                    # model: say so now instead of trying (and paying) the rest.
+                    break
+                if exc.kind != "rejected_by_policy":
+                    self.cooldowns.failed(choice.model)
                 continue
             except (OpInputError, MediaError) as exc:
                 errors.append(str(exc))
@@ -370,6 +390,7 @@ class Engine:
                 continue
             finally:
                 run.budget.settle(choice.est_cost_usd, result.cost_usd if result else 0.0)
+            self.cooldowns.succeeded(choice.model)
             seconds = time.perf_counter() - started
             self.catalog.complete_step(
                 step_id[0],

@@ -14,6 +14,12 @@ from routeyard.providers.base import (
 )
 from routeyard.providers.local import LocalProvider
 
+
+def adapters() -> list[str]:
+    """Providers routeyard can run tasks on in this install."""
+    return ["local"]
+
+
 __all__ = [
     "AuthError",
     "InvalidInputError",
@@ -26,4 +32,5 @@ __all__ = [
     "RateLimitedError",
     "Task",
     "TransientError",
+    "adapters",
 ]

@@ -150,6 +150,15 @@ class Catalog(ABC):
         """Recorded gate results, oldest first, filtered by step rows, asset and gate."""
 
     @abstractmethod
+    def add_outcome(self, **fields: Any) -> None:
+        """An outcome reported outside a plan (model, stage, tags, gate, score, passed)."""
+
+    @abstractmethod
+    def learning_outcomes(self) -> list[dict[str, Any]]:
+        """Every outcome the router learns from, gate results and reported ones, oldest first:
+        ``model``, ``stage``, ``tags``, ``passed``, ``created_at``."""
+
+    @abstractmethod
     def add_events(self, rows: Sequence[dict[str, Any]]) -> None: ...
 
     @abstractmethod

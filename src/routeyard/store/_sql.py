@@ -469,6 +469,23 @@ class SqlCatalog(Catalog):
             query = query.where(g.c.gate == gate)
         return [dict(r) for r in self._conn.execute(query).mappings()]
 
+    def add_outcome(self, **fields) -> None:
+        with self._tx():
+            self._conn.execute(
+                sa.insert(t.outcomes).values(
+                    created_at=fields.pop("created_at", time.time()), **fields
+                )
+            )
+
+    @_read
+    def learning_outcomes(self) -> list[dict[str, Any]]:
+        cols = ("model", "stage", "tags", "passed", "created_at")
+        rows = []
+        for table in (t.gate_outcomes, t.outcomes):
+            query = sa.select(*(table.c[c] for c in cols)).where(table.c.model.is_not(None))
+            rows += [dict(r) for r in self._conn.execute(query).mappings()]
+        return sorted(rows, key=lambda r: r["created_at"])
+
     def add_events(self, rows) -> None:
         if not rows:
             return

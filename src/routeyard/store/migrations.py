@@ -26,12 +26,17 @@ def _v1_initial(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn)
 
 
+def _v2_outcomes(conn: sa.Connection) -> None:
+    schema.outcomes.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     (
         1,
         "initial catalog: assets, runs, steps, lineage, cache, jobs, routes, gates, events",
         _v1_initial,
     ),
+    (2, "outcomes reported to the router outside plans", _v2_outcomes),
 ]
 
 LATEST = MIGRATIONS[-1][0]

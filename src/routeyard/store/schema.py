@@ -156,6 +156,20 @@ gate_outcomes = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
+# Outcomes reported outside a plan's gates (``record_outcome``), for the router.
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False, index=True),
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("tags", sa.JSON, nullable=False, default=list),
+    sa.Column("gate", sa.String(64)),
+    sa.Column("score", sa.Float),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 events = sa.Table(
     "events",
     metadata,

@@ -1,0 +1,176 @@
+"""Routes and dry-run plans for a brief or a pipeline file, before anything is spent.
+
+A file is a pipeline (``steps:``, optional ``brief:``), a ``brief:`` alone,
+or a bare brief. A pipeline's steps are routed as they stand (variants
+expanded); a brief alone is routed through the default recipe's stages:
+base (``generate``), refine (``edit``) and motion (``animate``, unless the
+brief says ``motion: none``). A dry run prices every model whatever keys are
+set, and says for each step what would run with the keys set now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from routeyard import ops
+from routeyard.brief import Brief
+from routeyard.errors import PipelineError, RouteyardError
+from routeyard.pipeline import spec as specs
+from routeyard.pipeline.plan import build
+from routeyard.routing.decision import RouteDecision
+from routeyard.routing.router import CatalogRouter
+
+RECIPE = (("base", "generate"), ("refine", "edit"), ("motion", "animate"))
+ROUTED_STAGES = ("base", "refine", "motion")
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One thing to route: a step of a pipeline, or a stage of the recipe."""
+
+    name: str
+    op: str
+    model: str
+    params: dict[str, Any]
+    deps: tuple[str, ...] = ()
+
+
+def load(path: str | Path) -> tuple[Brief | None, specs.PipelineSpec | None]:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PipelineError(
+            f"{p}: cannot read the file ({exc.strerror})", hint="check the path"
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"{p}: invalid YAML ({exc})") from None
+    if isinstance(data, dict) and "steps" in data:
+        spec = specs.parse(text, source=str(p), base_dir=p.resolve().parent)
+        return spec.brief, spec
+    if not isinstance(data, dict):
+        raise PipelineError(f"{p}:1: a brief is a mapping of fields (prompt, text, style, …)")
+    raw = data["brief"] if set(data) == {"brief"} else data
+    try:
+        return Brief.model_validate(raw or {}), None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "brief"
+        raise PipelineError(
+            f"{p}: brief field '{field}': {err['msg']}",
+            hint=f"known fields: {', '.join(Brief.model_fields)}",
+        ) from None
+
+
+def stops(brief: Brief | None, spec: specs.PipelineSpec | None) -> list[Stop]:
+    if spec is None:
+        motion = brief is None or brief.motion != "none"
+        return [Stop(stage, op, "auto", {}) for stage, op in RECIPE if op != "animate" or motion]
+    plan = build(spec)
+    return [
+        Stop(n.id, n.op, n.model, dict(n.params), tuple(n.deps))
+        for n in plan.nodes.values()
+        if (op := ops.get_op(n.op)) is not None and op.stage in ROUTED_STAGES
+    ]
+
+
+def stage_dict(stop: Stop, decision: RouteDecision | None, error: str | None) -> dict[str, Any]:
+    op = ops.get_op(stop.op)
+    base = {"step": stop.name, "op": stop.op, "stage": op.stage if op else None}
+    if decision is None:
+        return {
+            **base,
+            "chosen": None,
+            "error": error,
+            "candidates": [],
+            "filtered": [],
+            "fallbacks": [],
+        }
+    d = decision.to_dict()
+    top = decision.candidates[0]
+    chosen = {
+        "model": decision.chosen.model,
+        "family": top["family"],
+        "provider": decision.chosen.provider,
+        "score": top["score"],
+        "reason": decision.reason,
+        "est_cost_usd": decision.chosen.est_cost_usd,
+        "est_seconds": decision.chosen.est_seconds,
+    }
+    return {
+        **base,
+        "stage": d.get("stage", base["stage"]),
+        "chosen": chosen,
+        "candidates": d["candidates"],
+        "filtered": d["filtered"],
+        "fallbacks": d["fallbacks"],
+        "requirements": d.get("requirements"),
+    }
+
+
+def route(
+    path: str | Path,
+    *,
+    stage: str | None = None,
+    dry_run: bool = False,
+    providers: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Every routed step (or recipe stage) of the file, explained."""
+    brief, spec = load(path)
+    router = CatalogRouter(providers=None if dry_run else providers, dry_run=dry_run, env=env)
+    out = []
+    for s in stops(brief, spec):
+        op = ops.get_op(s.op)
+        if stage and op.stage != stage:
+            continue
+        try:
+            decision = router.decide(op=op, model=s.model, params=s.params, brief=brief)
+            out.append(stage_dict(s, decision, None))
+        except RouteyardError as exc:
+            out.append(stage_dict(s, None, str(exc)))
+    return out
+
+
+def dry_run(
+    path: str | Path, *, providers: list[str] | None = None, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The route of every step, the plan's estimated cost and time, and what would run now."""
+    brief, spec = load(path)
+    pricing = CatalogRouter(dry_run=True, env=env)
+    now = CatalogRouter(providers=providers, env=env)
+    steps, finish = [], {}
+    for s in stops(brief, spec):
+        op = ops.get_op(s.op)
+        try:
+            entry = stage_dict(
+                s, pricing.decide(op=op, model=s.model, params=s.params, brief=brief), None
+            )
+        except RouteyardError as exc:
+            entry = stage_dict(s, None, str(exc))
+        try:
+            current = now.decide(op=op, model=s.model, params=s.params, brief=brief).chosen
+            entry["with_current_keys"] = {"model": current.model, "provider": current.provider}
+        except RouteyardError as exc:
+            entry["with_current_keys"] = {"model": None, "error": exc.message}
+        seconds = (entry["chosen"] or {}).get("est_seconds") or 0.0
+        finish[s.name] = seconds + max((finish.get(d, 0.0) for d in s.deps), default=0.0)
+        steps.append(entry)
+    cost = sum((e["chosen"] or {}).get("est_cost_usd", 0.0) for e in steps)
+    budget = brief.budget_usd if brief else None
+    return {
+        "file": str(path),
+        "steps": steps,
+        "est_cost_usd": round(cost, 4),
+        "est_seconds": round(max(finish.values(), default=0.0), 1),
+        "budget_usd": budget,
+        "within_budget": None if budget is None else cost <= budget + 1e-9,
+        "unroutable": [e["step"] for e in steps if e["chosen"] is None],
+    }

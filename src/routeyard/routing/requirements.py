@@ -1,0 +1,221 @@
+"""Brief analysis: what a stage needs, as trait weights and hard constraints.
+
+The brief's explicit fields win over what its prompt suggests: ``motion:
+gentle`` beats a "car chase" in the prompt, and the explanation says so.
+Every weight that is raised carries its evidence, which is what the route's
+one-line reason quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from routeyard.brief import Brief
+
+TEXT_CUES = (
+    "billboard", "logo", "price tag", "poster", "signage", "street sign", "neon sign",
+    "headline", "label", "menu", "typography", "lettering", "banner", "caption",
+    "storefront", "packaging text", "book cover",
+)  # fmt: skip
+STYLISED_CUES = (
+    "oil painting", "watercolor", "watercolour", "painterly", "gouache", "impressionist",
+    "illustration", "illustrated", "anime", "storybook", "pastel", "sketch", "ink drawing",
+    "moody lighting", "dramatic lighting", "ethereal", "dreamlike", "surreal", "stylized",
+    "stylised", "concept art", "cel-shaded",
+)  # fmt: skip
+PHOTO_CUES = (
+    "photo", "photograph", "photoreal", "product shot", "35mm", "dslr", "studio shot",
+    "editorial", "macro shot", "realistic",
+)  # fmt: skip
+HEAVY_MOTION_CUES = (
+    "car chase", "explosion", "crash", "fight", "sprint", "running", "jumps", "jumping",
+    "stunt", "action", "impact", "collide", "stampede", "skateboard", "surfing", "debris",
+    "drifting car", "drift racing", "parkour", "avalanche", "waves crashing",
+)  # fmt: skip
+GENTLE_MOTION_CUES = (
+    "slow-motion drift", "slow motion", "gentle", "floating", "breeze", "calm", "serene",
+    "smooth", "slow pan", "ripples", "steam rising", "swaying", "subtle", "drifting clouds",
+    "tranquil", "dreamy drift",
+)  # fmt: skip
+STYLISED_STYLES = ("painterly", "illustration", "anime", "watercolor", "3d", "cartoon", "sketch")
+STAGE_OF_OP = {"generate": "base", "import": "base", "animate": "motion"}
+
+# Baseline weights per stage: what every brief at that stage needs a little of.
+BASE_WEIGHTS: dict[str, dict[str, float]] = {
+    "base": {"prompt_adherence": 1.0, "photorealism": 0.5, "stylization": 0.3, "typography": 0.2},
+    "refine": {
+        "edit_precision": 2.0,
+        "identity_preservation": 1.0,
+        "prompt_adherence": 0.8,
+        "photorealism": 0.5,
+    },
+    "motion": {
+        "temporal_stability": 1.5,
+        "motion_smoothness": 0.5,
+        "motion_physics": 0.5,
+        "prompt_adherence": 0.5,
+    },
+}
+
+
+@dataclass
+class Requirements:
+    stage: str
+    op: str
+    weights: dict[str, float]
+    evidence: dict[str, str] = field(default_factory=dict)  # trait → why it was raised
+    notes: list[str] = field(default_factory=list)  # overridden cues and the like
+    text: str | None = None
+    width: int | None = None
+    height: int | None = None
+    aspect: str | None = None
+    seconds: float | None = None
+    resolution: str | None = None
+    budget_usd: float | None = None
+    deadline_s: float | None = None
+    policy: str = "balanced"
+    exclude: tuple[str, ...] = ()
+    tags: list[str] = field(default_factory=list)
+    explore: bool = False
+
+    def raise_weight(self, trait: str, weight: float, why: str) -> None:
+        if weight > self.weights.get(trait, 0.0):
+            self.weights[trait] = weight
+            self.evidence[trait] = why
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "op": self.op,
+            "weights": {k: round(v, 3) for k, v in sorted(self.weights.items())},
+            "evidence": dict(self.evidence),
+            "notes": list(self.notes),
+            "constraints": {
+                k: v
+                for k, v in (
+                    ("width", self.width),
+                    ("height", self.height),
+                    ("aspect", self.aspect),
+                    ("seconds", self.seconds),
+                    ("resolution", self.resolution),
+                    ("budget_usd", self.budget_usd),
+                    ("deadline_s", self.deadline_s),
+                    ("exclude", list(self.exclude) or None),
+                )
+                if v is not None
+            },
+            "policy": self.policy,
+        }
+
+
+def _found(text: str, cues: tuple[str, ...]) -> list[str]:
+    return [c for c in cues if re.search(rf"(?<![a-z]){re.escape(c)}", text)]
+
+
+def _quoted(prompt: str) -> str | None:
+    m = re.search(r"[\"“']([^\"”']{2,60})[\"”']", prompt)
+    return m.group(1) if m else None
+
+
+def _ratio(w: int, h: int) -> str:
+    from math import gcd
+
+    g = gcd(w, h)
+    return f"{w // g}:{h // g}"
+
+
+def analyse(
+    brief: Brief | None, op: str, stage: str, params: dict[str, Any] | None = None
+) -> Requirements:
+    """Trait weights and constraints for one step of ``op`` at ``stage``."""
+    params = params or {}
+    stage = STAGE_OF_OP.get(op, stage)
+    req = Requirements(stage=stage, op=op, weights=dict(BASE_WEIGHTS.get(stage, {})))
+    brief = brief or Brief()
+    prompt = " ".join(p for p in (params.get("prompt"), brief.prompt) if p).lower()
+    req.policy = brief.policy
+    req.budget_usd, req.deadline_s = brief.budget_usd, brief.deadline_s
+    req.exclude = tuple(brief.exclude)
+    from routeyard.pipeline.gating import brief_tags  # the tags outcomes are recorded under
+
+    req.tags = brief_tags(brief)
+    req.explore = brief.explore
+
+    # --- text that must be legible
+    text = brief.text or _quoted(brief.prompt or "")
+    cues = _found(prompt, TEXT_CUES)
+    if stage in ("base", "refine"):
+        weight = 3.0 if stage == "base" else 1.5
+        if brief.text:
+            req.raise_weight("typography", weight, f"brief needs legible text '{brief.text}'")
+        elif text:
+            req.raise_weight("typography", weight, f"prompt quotes text '{text}' to render")
+        elif cues:
+            req.raise_weight("typography", weight * 0.8, f"prompt mentions {cues[0]!r}")
+    req.text = text
+
+    # --- style
+    stylised = _found(prompt, STYLISED_CUES)
+    photo = _found(prompt, PHOTO_CUES)
+    if stage in ("base", "refine"):
+        strong = stage == "base"
+        if brief.style:
+            style = brief.style.lower()
+            if style in STYLISED_STYLES:
+                req.raise_weight("stylization", 3.0 if strong else 1.0, f"brief style '{style}'")
+                req.weights["photorealism"] = min(req.weights.get("photorealism", 0), 0.2)
+            elif style == "photoreal":
+                req.raise_weight("photorealism", 2.0 if strong else 1.0, "brief style 'photoreal'")
+            if stylised and style not in STYLISED_STYLES:
+                req.notes.append(f"prompt cue {stylised[0]!r} ignored: brief.style is '{style}'")
+        elif stylised:
+            req.raise_weight(
+                "stylization", 3.0 if strong else 1.0, f"prompt asks for {stylised[0]!r}"
+            )
+            req.weights["photorealism"] = min(req.weights.get("photorealism", 0), 0.2)
+        elif photo:
+            req.raise_weight(
+                "photorealism", 2.0 if strong else 1.0, f"prompt asks for {photo[0]!r}"
+            )
+
+    # --- motion
+    if stage == "motion":
+        heavy, gentle = _found(prompt, HEAVY_MOTION_CUES), _found(prompt, GENTLE_MOTION_CUES)
+        intent, why = brief.motion, f"brief motion '{brief.motion}'"
+        if intent is None:
+            if heavy and not gentle:
+                intent, why = "cinematic", f"prompt describes {heavy[0]!r}"
+            elif gentle and not heavy:
+                intent, why = "gentle", f"prompt describes {gentle[0]!r}"
+        else:
+            other = heavy if intent == "gentle" else gentle if intent == "cinematic" else []
+            if other:
+                req.notes.append(f"prompt cue {other[0]!r} ignored: brief.motion is '{intent}'")
+        if intent == "cinematic":
+            req.raise_weight("motion_physics", 3.0, f"{why}: heavy, physically grounded motion")
+        elif intent == "gentle":
+            req.raise_weight("motion_smoothness", 3.0, f"{why}: smooth, fluid motion")
+            req.raise_weight("temporal_stability", 2.0, f"{why}: nothing may flicker")
+
+    # --- references
+    if brief.references.get("character") or brief.references.get("product"):
+        kind = "character" if brief.references.get("character") else "product"
+        req.raise_weight(
+            "identity_preservation", 1.5, f"brief gives a {kind} reference to keep consistent"
+        )
+
+    # --- hard constraints
+    deliver = brief.deliver
+    if stage in ("base", "refine"):
+        w = params.get("width") or (deliver and deliver.image and deliver.image.width)
+        h = params.get("height") or (deliver and deliver.image and deliver.image.height)
+        req.width, req.height = w or None, h or None
+        req.aspect = params.get("aspect") or (_ratio(w, h) if w and h else None)
+    if stage == "motion":
+        video = deliver.video if deliver else None
+        req.seconds = params.get("seconds") or (video.seconds if video else None)
+        req.aspect = params.get("aspect") or (video.aspect if video else None)
+        req.resolution = params.get("resolution")
+    return req

@@ -1,0 +1,311 @@
+"""The catalog router: filters, then a score, then a ranked chain with reasons.
+
+For one step it takes the models of the catalog that serve the step's op,
+removes those that cannot do the job (each removal recorded with its
+reason), scores the rest by the brief's requirement weights over their
+traits, plus a policy term trading quality against cost and latency, plus
+what the learner has seen of their gate pass rates, and returns the ranked
+chain the engine falls back along. The explanation is the product: a person
+reading it learns why this model, why not the others, and what it costs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from routeyard import ops
+from routeyard.brief import Brief
+from routeyard.catalog import Catalog, Model, local_model
+from routeyard.catalog import load as load_catalog
+from routeyard.errors import PipelineError
+from routeyard.ops import Op
+from routeyard.routing.cooldown import COOLDOWNS, Cooldowns
+from routeyard.routing.decision import RouteChoice, RouteDecision
+from routeyard.routing.requirements import Requirements, analyse
+
+# Policy: (weight of relative cost, weight of relative latency) taken off quality.
+POLICIES: dict[str, tuple[float, float]] = {
+    "quality": (0.0, 0.0),
+    "balanced": (0.10, 0.05),
+    "economy": (0.45, 0.0),
+    "fast": (0.05, 0.45),
+}
+NEUTRAL = 0.5  # the value of a trait a model does not list
+DEFAULT_MEGAPIXELS = 1.0
+DEFAULT_SECONDS = 5.0
+MAX_FALLBACKS = 4
+PINNED_LOCAL = ("local",)
+
+Learned = Callable[[str, str, list[str], bool], float]  # (model, stage, tags, explore) → adjustment
+
+
+def has_credentials(catalog: Catalog, provider: str, env: dict[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    info = catalog.providers.get(provider)
+    if info is None:
+        return False
+    if not info.env:
+        return True
+    first = any(env.get(v) for v in info.env) and all(env.get(v) for v in info.with_)
+    return first or (bool(info.also) and all(env.get(v) for v in info.also))
+
+
+def estimate_cost(model: Model, req: Requirements) -> float:
+    """The provider's bill for one result, in its own unit."""
+    p = model.price
+    if p.unit == "free":
+        return 0.0
+    if p.unit == "image":
+        return p.usd
+    if p.unit == "megapixel":
+        mp = (req.width * req.height / 1e6) if req.width and req.height else DEFAULT_MEGAPIXELS
+        return p.usd * max(mp, 0.25)
+    seconds = billed_seconds(model, req.seconds or DEFAULT_SECONDS)
+    rate = p.per_resolution.get(req.resolution or "", p.usd)
+    return rate * seconds
+
+
+def billed_seconds(model: Model, seconds: float) -> float:
+    """The shortest duration the model offers that covers ``seconds`` (the rest is trimmed)."""
+    offered = sorted(d for d in model.limits.durations if d >= seconds - 1e-9)
+    return offered[0] if offered else seconds
+
+
+@dataclass
+class Candidate:
+    model: Model
+    provider: str
+    quality: float
+    contributions: dict[str, float]
+    cost: float
+    latency: float
+    policy_term: float = 0.0
+    learned: float = 0.0
+    score: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.id,
+            "family": self.model.family,
+            "provider": self.provider,
+            "score": round(self.score, 4),
+            "quality": round(self.quality, 4),
+            "traits": {k: round(v, 4) for k, v in self.contributions.items()},
+            "policy": round(self.policy_term, 4),
+            "learned": round(self.learned, 4),
+            "est_cost_usd": round(self.cost, 4),
+            "est_seconds": self.latency,
+        }
+
+
+class CatalogRouter:
+    """Routes any op: hosted models from the catalog, local ops as ``local/<op>``."""
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        *,
+        providers: Iterable[str] | None = None,
+        dry_run: bool = False,
+        env: dict[str, str] | None = None,
+        cooldowns: Cooldowns | None = None,
+        learned: Learned | None = None,
+    ) -> None:
+        self.catalog = catalog or load_catalog()
+        # Providers with an adapter in this engine; None = all (a dry run prices anything).
+        self.providers = None if providers is None else set(providers)
+        self.dry_run = dry_run
+        self.env = env
+        self.cooldowns = cooldowns or COOLDOWNS
+        self.learned = learned
+
+    # ------------------------------------------------------------ protocol
+    def decide(
+        self, *, op: Op, model: str, params: dict[str, Any], brief: Brief | None
+    ) -> RouteDecision:
+        req = analyse(brief, op.name, op.stage, params)
+        pinned = self._pinned(op, model)
+        ranked, filtered = self.rank(req, pinned=pinned)
+        if not ranked:
+            why = "; ".join(f"{f['model']}: {f['reason']}" for f in filtered[:6])
+            raise PipelineError(
+                f"no model can run '{op.name}' ({why or 'none serves it'})",
+                hint="set a provider key, relax the brief's constraints, or use a local op",
+            )
+        chain = tuple(self._choice(c, req, ranked) for c in ranked[: 1 + MAX_FALLBACKS])
+        return RouteDecision(
+            chain=chain,
+            reason=chain[0].reason,
+            candidates=tuple(c.to_dict() for c in ranked),
+            filtered=tuple(filtered),
+            extra={"stage": req.stage, "requirements": req.to_dict()},
+        )
+
+    # ------------------------------------------------------------- pieces
+    def _pinned(self, op: Op, model: str) -> str | None:
+        if model == "auto":
+            return None
+        if model in PINNED_LOCAL:
+            return f"local/{op.name}"
+        if self.catalog.get(model) is None and model != f"local/{op.name}":
+            from difflib import get_close_matches
+
+            close = get_close_matches(model, [m.id for m in self.catalog.models], n=1)
+            raise PipelineError(
+                f"model '{model}' is not in the catalog",
+                hint=f"did you mean '{close[0]}'?" if close else "see `routeyard models`",
+            )
+        return model
+
+    def rank(
+        self, req: Requirements, *, pinned: str | None = None
+    ) -> tuple[list[Candidate], list[dict[str, str]]]:
+        """Survivors best first, and every removed model with its reason."""
+        filtered: list[dict[str, str]] = []
+        survivors: list[tuple[Model, str]] = []
+        for m in self._models(req.op):
+            if req.op not in m.ops:
+                if m.hosted and req.stage in _stages(m):
+                    filtered.append(_out(m, f"does not serve '{req.op}'"))
+                continue
+            reason, provider = self._filter(m, req, pinned)
+            if reason:
+                filtered.append(_out(m, reason))
+            else:
+                survivors.append((m, provider))
+        candidates = [self._score(m, provider, req) for m, provider in survivors]
+        self._apply_policy(candidates, req)
+        candidates.sort(key=lambda c: (-c.score, c.cost, c.model.id))
+        return candidates, filtered
+
+    def _models(self, op_name: str) -> list[Model]:
+        models = list(self.catalog.models)
+        op = ops.get_op(op_name)
+        if op is not None and op.runs_locally and self.catalog.get(f"local/{op_name}") is None:
+            models.append(local_model(op))  # an op registered after the catalog loaded
+        return models
+
+    def _filter(self, m: Model, req: Requirements, pinned: str | None) -> tuple[str | None, str]:
+        if pinned and m.id != pinned:
+            return f"the step names model '{pinned}'", ""
+        if m.id in req.exclude or m.family in req.exclude:
+            return "excluded by the brief", ""
+        lim = m.limits
+        if req.width and req.height:
+            side, mp = max(req.width, req.height), req.width * req.height / 1e6
+            if lim.max_side and side > lim.max_side:
+                return f"{req.width}x{req.height} exceeds its largest side ({lim.max_side} px)", ""
+            if lim.max_megapixels and mp > lim.max_megapixels * 1.02:
+                return f"{mp:.1f} MP exceeds its {lim.max_megapixels} MP", ""
+        if req.aspect and lim.aspects != "any" and req.aspect not in lim.aspects:
+            return f"aspect {req.aspect} not offered ({', '.join(lim.aspects)})", ""
+        if req.seconds and lim.durations and max(lim.durations) < req.seconds:
+            offered = ", ".join(f"{d:g}" for d in lim.durations)
+            return f"{req.seconds:g} s is longer than it renders ({offered} s)", ""
+        if req.resolution and lim.resolutions and req.resolution not in lim.resolutions:
+            return f"{req.resolution} not offered ({', '.join(lim.resolutions)})", ""
+        provider = self._host(m, req.op)
+        if provider is None:
+            hosts = [h.provider for h in m.providers_for(req.op)]
+            if self.providers is not None and not any(p in self.providers for p in hosts):
+                return f"no adapter for {', '.join(hosts)} in this install", ""
+            env = [v for p in hosts for v in self.catalog.providers[p].env]
+            return f"no credentials (set {' or '.join(env)})", ""
+        cost = estimate_cost(m, req)
+        if req.budget_usd is not None and cost > req.budget_usd + 1e-9:
+            return f"estimated ${cost:.2f} is over the ${req.budget_usd:.2f} budget", ""
+        if req.deadline_s is not None and m.latency_s > req.deadline_s:
+            return f"typical {m.latency_s:g} s is past the {req.deadline_s:g} s deadline", ""
+        left = self.cooldowns.cooling(m.id)
+        if left:
+            return f"cooling down after repeated failures ({left:.0f} s left)", ""
+        return None, provider
+
+    def _host(self, m: Model, op: str) -> str | None:
+        """The first host (catalog order: the vendor's own API first) this install can use."""
+        for h in m.providers_for(op):
+            if self.providers is not None and h.provider not in self.providers:
+                continue
+            if self.dry_run or has_credentials(self.catalog, h.provider, self.env):
+                return h.provider
+        return None
+
+    def _score(self, m: Model, provider: str, req: Requirements) -> Candidate:
+        total = sum(req.weights.values()) or 1.0
+        contributions = {}
+        for trait, w in sorted(req.weights.items(), key=lambda kv: -kv[1]):
+            value = m.trait(trait)
+            contributions[trait] = w * (NEUTRAL if value is None else value) / total
+        quality = sum(contributions.values())
+        learned = self.learned(m.id, req.stage, req.tags, req.explore) if self.learned else 0.0
+        return Candidate(
+            m, provider, quality, contributions, estimate_cost(m, req), m.latency_s, learned=learned
+        )
+
+    def _apply_policy(self, candidates: list[Candidate], req: Requirements) -> None:
+        cost_w, latency_w = POLICIES.get(req.policy, POLICIES["balanced"])
+        top_cost = max((c.cost for c in candidates), default=0.0)
+        top_latency = max((c.latency for c in candidates), default=1.0)
+        for c in candidates:
+            rel_cost = c.cost / top_cost if top_cost > 0 else 0.0
+            rel_latency = math.log1p(c.latency) / math.log1p(top_latency) if top_latency > 0 else 0
+            c.policy_term = -(cost_w * rel_cost + latency_w * rel_latency)
+            c.score = c.quality + c.policy_term + c.learned
+
+    def _choice(self, c: Candidate, req: Requirements, ranked: list[Candidate]) -> RouteChoice:
+        return RouteChoice(
+            model=c.model.id,
+            provider=c.provider,
+            version=c.model.version,
+            est_cost_usd=round(c.cost, 4),
+            est_seconds=c.latency,
+            reason=reason(c, req, ranked),
+        )
+
+
+def reason(c: Candidate, req: Requirements, ranked: list[Candidate]) -> str:
+    """One line a person can read: the deciding need, and the margin over the runner-up."""
+    name = c.model.name
+    others = [o for o in ranked if o.model.id != c.model.id]
+    if c.model.family == "local" and not others:
+        return f"{name}: '{req.op}' runs locally on this machine"
+    need = max(req.evidence, key=lambda t: req.weights[t]) if req.evidence else None
+    need = need or (max(req.weights, key=req.weights.get) if req.weights else None)
+    if need is None:
+        return f"{name}: the only model for '{req.op}'"
+    line = f"{name}: " + req.evidence.get(need, f"best {need.replace('_', ' ')} for '{req.op}'")
+    mine = c.model.trait(need)
+    rival = others[0] if others else None
+    if mine is None:
+        return line
+    if rival is None:
+        return f"{line} ({need} {mine:.2f}; no other model qualifies)"
+    theirs = rival.model.trait(need)
+    theirs_text = "unrated" if theirs is None else f"{theirs:.2f}"
+    line += f" ({need} {mine:.2f} vs {theirs_text} for {rival.model.id}, the next best)"
+    if theirs is not None and theirs >= mine:
+        if c.cost < rival.cost:
+            line += f"; ${c.cost:.2f} vs ${rival.cost:.2f} under the {req.policy} policy"
+        elif c.latency < rival.latency:
+            line += f"; {c.latency:g} s vs {rival.latency:g} s typical"
+        elif c.learned > rival.learned:
+            line += "; better measured pass rate"
+    return line
+
+
+def _out(m: Model, why: str) -> dict[str, str]:
+    return {"model": m.id, "family": m.family, "reason": why}
+
+
+def _stages(m: Model) -> set[str]:
+    stages = set()
+    for name in m.ops:
+        op = ops.get_op(name)
+        if op is not None:
+            stages.add({"generate": "base", "animate": "motion"}.get(name, op.stage))
+    return stages
