@@ -389,9 +389,15 @@ def plan_cmd(
         table.add_row(
             s["step"], s["op"], c.get("model", "—"), c.get("provider", ""),
             f"{c.get('est_cost_usd', 0):.2f}", f"{c.get('est_seconds', 0):g}",
-            now.get("model") or f"none: {now.get('error', '')}",
+            now.get("model") or "none (below)",
         )  # fmt: skip
     out.print(table)
+    for s in plan["steps"]:
+        if s["chosen"] is None:
+            out.print(Text(f"{s['step']}: no route — {s['error']}"), highlight=False)
+        elif not (s.get("with_current_keys") or {}).get("model"):
+            why = s["with_current_keys"].get("error", "")
+            out.print(Text(f"{s['step']} with your keys now: {why}"), highlight=False)
     budget = "" if plan["budget_usd"] is None else f" of a ${plan['budget_usd']:.2f} budget"
     out.print(f"estimated ${plan['est_cost_usd']:.2f}{budget}, ~{plan['est_seconds']:g} s")
 

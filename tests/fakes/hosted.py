@@ -1,7 +1,8 @@
 """A simulated hosted provider and a router that hands the engine a chain.
 
 ``ScriptedProvider`` answers each call from a per-model script of outcomes
-(``"ok"``, ``"transient"``, ``"rate"``, ``"permanent"``, ``"policy"``), so a
+(``"ok"`` — a JSON result —, ``"image"``, ``"transient"``, ``"rate"``,
+``"permanent"``, ``"policy"``, ``"invalid"``, ``"auth"``), so a
 test can say "fail twice, then succeed" and check what the engine did.
 """
 
@@ -14,6 +15,8 @@ from typing import Any
 
 from routeyard.ops import Op, Output
 from routeyard.providers import (
+    AuthError,
+    InvalidInputError,
     PermanentError,
     PolicyRejectedError,
     Provider,
@@ -60,6 +63,12 @@ class ScriptedProvider(Provider):
                 raise PermanentError("model is gone")
             if outcome == "policy":
                 raise PolicyRejectedError("content policy")
+            if outcome == "invalid":
+                raise InvalidInputError("image_url: not a valid image")
+            if outcome == "auth":
+                raise AuthError("401 unauthorised: set FAKE_KEY")
+            if outcome == "image":
+                return ProviderResult(outputs=[Output(data=_png(), mime_hint="image/png")])
             task.jobs.updated(job, status="succeeded", cost_usd=self.cost_usd)
             body = {"model": task.model, "seed": task.seed, "params": task.params.model_dump()}
             return ProviderResult(
@@ -72,6 +81,16 @@ class ScriptedProvider(Provider):
             )
         finally:
             self.active -= 1
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
 
 
 class ChainRouter:

@@ -142,7 +142,11 @@ def test_check_cli_json_exit_codes_and_plot(tmp_path):
     )
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
-    assert data["passed"] is True and data["threshold"] == threshold_for("first_frame") and "per_region" in data
+    assert (
+        data["passed"] is True
+        and data["threshold"] == threshold_for("first_frame")
+        and "per_region" in data
+    )
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
     bad = subprocess.run(
         [*base, "f.png", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True

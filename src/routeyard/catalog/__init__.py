@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from routeyard.errors import RouteyardError
 
@@ -32,6 +39,7 @@ TRAITS = (
 )
 FAMILIES_SEEDED = ("flux", "nano-banana", "seedream", "kling", "veo", "seedance", "local")
 _DATA = Path(__file__).with_name("models.yaml")
+LOCAL_SOURCE = "Measured on routeyard's own local ops with its quality gates (benchmarks/)."
 
 
 class _Strict(BaseModel):
@@ -200,15 +208,22 @@ def parse(text: str, source: str = "models.yaml") -> Catalog:
         return Catalog.model_validate(
             {
                 "price_table_date": date,
-                "sources": raw.get("sources", {}),
+                "sources": {"measured": LOCAL_SOURCE, **raw.get("sources", {})},
                 "providers": raw.get("providers", {}),
                 "models": models,
             }
         )
-    except ValueError as exc:
-        first = str(exc).splitlines()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        if where.startswith("models."):  # name the entry by its id, not its position
+            parts = where.split(".")
+            entry = models[int(parts[1])].get("id", parts[1]) if parts[1].isdigit() else parts[1]
+            where = ".".join([str(entry), *parts[2:]])
+        message = err["msg"].removeprefix("Value error, ")
         raise RouteyardError(
-            f"{source}: {' '.join(first[:3])}", hint="fix the catalog entry named above"
+            f"{source}: {where + ': ' if where else ''}{message}",
+            hint="fix the catalog entry named above",
         ) from None
 
 

@@ -40,7 +40,7 @@ from routeyard.pipeline.spec import PipelineSpec
 from routeyard.providers import LocalProvider, Provider, ProviderError, ProviderResult, Task
 from routeyard.providers.base import JobLedger, PermanentError
 from routeyard.routing import RouteChoice, RouteDecision, Router
-from routeyard.routing.cooldown import COOLDOWNS
+from routeyard.routing.cooldown import COOLDOWNS, Cooldowns
 from routeyard.routing.learning import Learner
 from routeyard.routing.router import CatalogRouter
 from routeyard.secrets import redact, secret_values
@@ -90,6 +90,7 @@ class Engine:
         retry: RetryPolicy | None = None,
         subscribers: list[Subscriber] | None = None,
         rng: random.Random | None = None,
+        cooldowns: Cooldowns | None = None,
     ) -> None:
         self.store = store
         self.catalog = store.catalog
@@ -98,7 +99,8 @@ class Engine:
         self.router: Router = router or CatalogRouter(
             providers=self.providers, learned=Learner.from_rows(self.catalog.learning_outcomes())
         )
-        self.cooldowns = COOLDOWNS
+        # Failures are counted where the router looks for cooling models.
+        self.cooldowns = cooldowns or getattr(self.router, "cooldowns", None) or COOLDOWNS
         self.limits = limits or Limits()
         self.retry = retry or RetryPolicy()
         self.events = EventBus(subscribers)

@@ -32,7 +32,7 @@ POLICIES: dict[str, tuple[float, float]] = {
     "quality": (0.0, 0.0),
     "balanced": (0.10, 0.05),
     "economy": (0.45, 0.0),
-    "fast": (0.05, 0.45),
+    "fast": (0.05, 0.2),
 }
 NEUTRAL = 0.5  # the value of a trait a model does not list
 DEFAULT_MEGAPIXELS = 1.0
@@ -132,9 +132,8 @@ class CatalogRouter:
         pinned = self._pinned(op, model)
         ranked, filtered = self.rank(req, pinned=pinned)
         if not ranked:
-            why = "; ".join(f"{f['model']}: {f['reason']}" for f in filtered[:6])
             raise PipelineError(
-                f"no model can run '{op.name}' ({why or 'none serves it'})",
+                f"no model can run '{op.name}': {summarise(filtered, op.name)}",
                 hint="set a provider key, relax the brief's constraints, or use a local op",
             )
         chain = tuple(self._choice(c, req, ranked) for c in ranked[: 1 + MAX_FALLBACKS])
@@ -202,7 +201,7 @@ class CatalogRouter:
                 return f"{req.width}x{req.height} exceeds its largest side ({lim.max_side} px)", ""
             if lim.max_megapixels and mp > lim.max_megapixels * 1.02:
                 return f"{mp:.1f} MP exceeds its {lim.max_megapixels} MP", ""
-        if req.aspect and lim.aspects != "any" and req.aspect not in lim.aspects:
+        if req.aspect and lim.aspects != "any" and not _aspect_in(req.aspect, lim.aspects):
             return f"aspect {req.aspect} not offered ({', '.join(lim.aspects)})", ""
         if req.seconds and lim.durations and max(lim.durations) < req.seconds:
             offered = ", ".join(f"{d:g}" for d in lim.durations)
@@ -296,6 +295,34 @@ def reason(c: Candidate, req: Requirements, ranked: list[Candidate]) -> str:
         elif c.learned > rival.learned:
             line += "; better measured pass rate"
     return line
+
+
+def summarise(filtered: list[dict[str, str]], op: str) -> str:
+    """Why nothing qualified, in one short clause: the commonest reasons first."""
+    serving = [f for f in filtered if not f["reason"].startswith("does not serve")]
+    if not serving:
+        return "no model in the catalog serves it"
+    counts: dict[str, list[str]] = {}
+    for f in serving:
+        kind = f["reason"].split(" (")[0]
+        kind = "no adapter in this install" if kind.startswith("no adapter") else kind
+        counts.setdefault(kind, []).append(f["model"])
+    parts = [
+        f"{len(models)} {'model' if len(models) == 1 else 'models'}: {kind}"
+        for kind, models in sorted(counts.items(), key=lambda kv: -len(kv[1]))
+    ]
+    return "; ".join(parts[:3]) + (" (see route --explain)" if len(parts) else "")
+
+
+def _ratio(aspect: str) -> float:
+    w, h = aspect.split(":")
+    return float(w) / float(h)
+
+
+def _aspect_in(aspect: str, offered: tuple[str, ...]) -> bool:
+    """1080x2520 is 3:7, which is the 9:21 a model offers: compare the ratios."""
+    want = _ratio(aspect)
+    return any(abs(_ratio(a) / want - 1) < 0.01 for a in offered)
 
 
 def _out(m: Model, why: str) -> dict[str, str]:
