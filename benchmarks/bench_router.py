@@ -1,0 +1,78 @@
+"""Router accuracy on the labelled set and decision latency on a 50-model catalog
+(issue 5 target: under 1 ms per stage decision).
+
+    python benchmarks/bench_router.py
+
+The 50-model catalog is the packaged one padded with copies of its hosted
+entries (new ids, traits jittered), so filters and scoring do the same work
+per model as they would on a real catalog of that size.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+
+from routeyard import catalog as cat
+from routeyard import ops
+from routeyard.brief import Brief
+from routeyard.routing.evaluation import all_keys, evaluate
+from routeyard.routing.router import CatalogRouter
+
+BRIEFS = [
+    Brief(prompt="A billboard over a highway", text="SUMMER DROP", motion="cinematic"),
+    Brief(prompt="An oil painting of a harbour, slow ripples", policy="economy"),
+    Brief(prompt="A car chase at night", deliver={"video": {"seconds": 9, "aspect": "16:9"}}),
+    Brief(prompt="Steam rising from a cup", motion="gentle", budget_usd=2.0, tags=["product"]),
+]
+
+
+def padded(size: int) -> cat.Catalog:
+    base = cat.load()
+    rng = random.Random(0)
+    hosted = [m for m in base.models if m.hosted]
+    extra = []
+    i = 0
+    while len(hosted) + len(extra) < size:  # 50 hosted models, plus the local ops
+        src = hosted[i % len(hosted)]
+        traits = {
+            k: t.model_copy(update={"value": min(1.0, max(0.0, t.value + rng.uniform(-0.1, 0.1)))})
+            for k, t in src.traits.items()
+        }
+        extra.append(src.model_copy(update={"id": f"{src.id}-copy{i}", "traits": traits}))
+        i += 1
+    return base.model_copy(update={"models": (*base.models, *extra)})
+
+
+def main() -> None:
+    results = evaluate("tests/data/routing_briefs.yaml")
+    ok = sum(r.ok for r in results)
+    cases = len({r.case for r in results})
+    print(
+        f"labelled set: {cases} briefs, {ok}/{len(results)} stage decisions correct ({ok / len(results):.0%})"
+    )
+
+    catalog = padded(50)
+    hosted = sum(m.hosted for m in catalog.models)
+    router = CatalogRouter(catalog, env=all_keys(catalog))
+    stage_ops = [ops.get_op(n) for n in ("generate", "edit", "animate")]
+    for op in stage_ops:  # warm up
+        router.decide(op=op, model="auto", params={}, brief=BRIEFS[0])
+    timings = []
+    for _ in range(300):
+        for brief in BRIEFS:
+            for op in stage_ops:
+                t0 = time.perf_counter()
+                router.decide(op=op, model="auto", params={}, brief=brief)
+                timings.append(time.perf_counter() - t0)
+    timings.sort()
+    print(
+        f"decision latency, {len(catalog.models)}-model catalog ({hosted} hosted), "
+        f"{len(timings)} decisions: median {statistics.median(timings) * 1e3:.3f} ms, "
+        f"p95 {timings[int(len(timings) * 0.95)] * 1e3:.3f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
