@@ -132,9 +132,17 @@ class CatalogRouter:
         pinned = self._pinned(op, model)
         ranked, filtered = self.rank(req, pinned=pinned)
         if not ranked:
+            adapters = all(
+                f["reason"].startswith(("no adapter", "does not serve")) for f in filtered
+            )
             raise PipelineError(
                 f"no model can run '{op.name}': {summarise(filtered, op.name)}",
-                hint="set a provider key, relax the brief's constraints, or use a local op",
+                hint=(
+                    "this install has no adapter for the hosts of these models; "
+                    "`routeyard plan FILE --dry-run` still routes and prices the plan"
+                    if adapters and filtered
+                    else "set a provider key, relax the brief's constraints, or use a local op"
+                ),
             )
         chain = tuple(self._choice(c, req, ranked) for c in ranked[: 1 + MAX_FALLBACKS])
         return RouteDecision(
