@@ -31,7 +31,10 @@ def test_old_outcomes_are_discounted():
 
 def test_thompson_samples_stay_in_the_unit_interval_and_vary():
     learner = Learner(load())
-    draws = {round(learner.adjustment("seedance-1-pro", "motion", [], explore=True), 6) for _ in range(20)}
+    draws = {
+        round(learner.adjustment("seedance-1-pro", "motion", [], explore=True), 6)
+        for _ in range(20)
+    }
     assert len(draws) > 10 and all(-1 < d < 1 for d in draws)
 
 

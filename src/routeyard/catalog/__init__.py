@@ -187,12 +187,15 @@ def _local_models(raw: dict[str, Any], date: str) -> list[dict[str, Any]]:
     ]
 
 
+@functools.cache
+def _packaged_local() -> dict[str, Any]:
+    return yaml.safe_load(_DATA.read_text(encoding="utf-8")).get("local", {})
+
+
+@functools.cache
 def local_model(op: Any) -> Model:
     """The ``local/<op>`` entry of an op registered after the catalog was loaded (plugins)."""
-    raw = yaml.safe_load(_DATA.read_text(encoding="utf-8")).get("local", {})
-    entry = _local_entry(op, raw, "")
-    entry["traits"] = {k: {"value": v[0], "source": v[1]} for k, v in entry["traits"].items()}
-    return Model.model_validate(entry)
+    return Model.model_validate(_local_entry(op, _packaged_local(), ""))
 
 
 def parse(text: str, source: str = "models.yaml") -> Catalog:

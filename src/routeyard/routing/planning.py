@@ -115,6 +115,16 @@ def stage_dict(stop: Stop, decision: RouteDecision | None, error: str | None) ->
     }
 
 
+def _routed(router: CatalogRouter, s: Stop, brief: Brief | None) -> dict[str, Any]:
+    """The stage entry for one stop, or its error when nothing can run it."""
+    try:
+        return stage_dict(
+            s, router.decide(op=ops.get_op(s.op), model=s.model, params=s.params, brief=brief), None
+        )
+    except RouteyardError as exc:
+        return stage_dict(s, None, str(exc))
+
+
 def route(
     path: str | Path,
     *,
@@ -128,14 +138,9 @@ def route(
     router = CatalogRouter(providers=None if dry_run else providers, dry_run=dry_run, env=env)
     out = []
     for s in stops(brief, spec):
-        op = ops.get_op(s.op)
-        if stage and op.stage != stage:
+        if stage and ops.get_op(s.op).stage != stage:
             continue
-        try:
-            decision = router.decide(op=op, model=s.model, params=s.params, brief=brief)
-            out.append(stage_dict(s, decision, None))
-        except RouteyardError as exc:
-            out.append(stage_dict(s, None, str(exc)))
+        out.append(_routed(router, s, brief))
     return out
 
 
@@ -148,18 +153,13 @@ def dry_run(
     now = CatalogRouter(providers=providers, env=env)
     steps, finish = [], {}
     for s in stops(brief, spec):
-        op = ops.get_op(s.op)
-        try:
-            entry = stage_dict(
-                s, pricing.decide(op=op, model=s.model, params=s.params, brief=brief), None
-            )
-        except RouteyardError as exc:
-            entry = stage_dict(s, None, str(exc))
-        try:
-            current = now.decide(op=op, model=s.model, params=s.params, brief=brief).chosen
-            entry["with_current_keys"] = {"model": current.model, "provider": current.provider}
-        except RouteyardError as exc:
-            entry["with_current_keys"] = {"model": None, "error": exc.message}
+        entry = _routed(pricing, s, brief)
+        current = _routed(now, s, brief)
+        entry["with_current_keys"] = (
+            {"model": current["chosen"]["model"], "provider": current["chosen"]["provider"]}
+            if current["chosen"]
+            else {"model": None, "error": current["error"]}
+        )
         seconds = (entry["chosen"] or {}).get("est_seconds") or 0.0
         finish[s.name] = seconds + max((finish.get(d, 0.0) for d in s.deps), default=0.0)
         steps.append(entry)

@@ -40,7 +40,6 @@ GENTLE_MOTION_CUES = (
     "tranquil", "dreamy drift",
 )  # fmt: skip
 STYLISED_STYLES = ("painterly", "illustration", "anime", "watercolor", "3d", "cartoon", "sketch")
-STAGE_OF_OP = {"generate": "base", "import": "base", "animate": "motion"}
 
 # Baseline weights per stage: what every brief at that stage needs a little of.
 BASE_WEIGHTS: dict[str, dict[str, float]] = {
@@ -67,7 +66,6 @@ class Requirements:
     weights: dict[str, float]
     evidence: dict[str, str] = field(default_factory=dict)  # trait → why it was raised
     notes: list[str] = field(default_factory=list)  # overridden cues and the like
-    text: str | None = None
     width: int | None = None
     height: int | None = None
     aspect: str | None = None
@@ -131,7 +129,6 @@ def analyse(
 ) -> Requirements:
     """Trait weights and constraints for one step of ``op`` at ``stage``."""
     params = params or {}
-    stage = STAGE_OF_OP.get(op, stage)
     req = Requirements(stage=stage, op=op, weights=dict(BASE_WEIGHTS.get(stage, {})))
     brief = brief or Brief()
     prompt = " ".join(p for p in (params.get("prompt"), brief.prompt) if p).lower()
@@ -154,7 +151,6 @@ def analyse(
             req.raise_weight("typography", weight, f"prompt quotes text '{text}' to render")
         elif cues:
             req.raise_weight("typography", weight * 0.8, f"prompt mentions {cues[0]!r}")
-    req.text = text
 
     # --- style
     stylised = _found(prompt, STYLISED_CUES)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from routeyard import ops
@@ -86,7 +86,6 @@ class Candidate:
     policy_term: float = 0.0
     learned: float = 0.0
     score: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -338,9 +337,4 @@ def _out(m: Model, why: str) -> dict[str, str]:
 
 
 def _stages(m: Model) -> set[str]:
-    stages = set()
-    for name in m.ops:
-        op = ops.get_op(name)
-        if op is not None:
-            stages.add({"generate": "base", "animate": "motion"}.get(name, op.stage))
-    return stages
+    return {op.stage for name in m.ops if (op := ops.get_op(name)) is not None}
