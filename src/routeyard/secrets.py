@@ -24,6 +24,9 @@ def secret_values() -> list[str]:
     values = {
         v for k, v in os.environ.items() if _SECRET_ENV.search(k) and len(v) >= _MIN_SECRET_LEN
     }
+    from routeyard.providers.settings import file_secrets  # keys kept in the config file
+
+    values |= {v for v in file_secrets() if len(v) >= _MIN_SECRET_LEN}
     return sorted(values, key=len, reverse=True)
 
 

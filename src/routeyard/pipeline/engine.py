@@ -37,8 +37,15 @@ from routeyard.pipeline.events import Event, EventBus, Subscriber
 from routeyard.pipeline.plan import Node, Plan, build
 from routeyard.pipeline.retry import backoff_delay
 from routeyard.pipeline.spec import PipelineSpec
-from routeyard.providers import LocalProvider, Provider, ProviderError, ProviderResult, Task
-from routeyard.providers.base import JobLedger, PermanentError
+from routeyard.providers import (
+    LocalProvider,
+    Provider,
+    ProviderError,
+    ProviderResult,
+    Task,
+    hosted_providers,
+)
+from routeyard.providers.base import JobLedger, PermanentError, TransientError
 from routeyard.routing import RouteChoice, RouteDecision, Router
 from routeyard.routing.cooldown import COOLDOWNS, Cooldowns
 from routeyard.routing.learning import Learner
@@ -91,10 +98,15 @@ class Engine:
         subscribers: list[Subscriber] | None = None,
         rng: random.Random | None = None,
         cooldowns: Cooldowns | None = None,
+        hosted: bool = True,
     ) -> None:
         self.store = store
         self.catalog = store.catalog
-        self.providers: dict[str, Provider] = {"local": LocalProvider(), **(providers or {})}
+        self.providers: dict[str, Provider] = {
+            "local": LocalProvider(),
+            **(hosted_providers() if hosted else {}),
+            **(providers or {}),
+        }
         # The catalog router, limited to the providers this engine has adapters for.
         self.router: Router = router or CatalogRouter(
             providers=self.providers, learned=Learner.from_rows(self.catalog.learning_outcomes())
@@ -367,9 +379,17 @@ class Engine:
                     inputs=inputs,
                     ctx=ctx,
                     jobs=self._ledger(step_id[0], key, choice),
+                    brief=spec.brief,
                 )
                 result = await self._attempts(run, node, choice, task, step_id[0])
                 assets = await self._store_outputs(result.outputs, node)
+                for out, asset in zip(result.outputs, assets, strict=True):
+                    expected = out.meta.get("sha256")
+                    if expected and expected != asset.id:  # the file changed after download
+                        raise TransientError(
+                            f"download of {out.meta.get('source_url', 'a result')} hashed "
+                            f"{expected[:12]} but stored as {asset.id[:12]}"
+                        )
                 wrong = [a.kind for a in assets if op.produces and a.kind != op.produces]
                 if wrong:
                     raise PermanentError(

@@ -75,6 +75,7 @@ class Task:
     inputs: list[InputAsset]
     ctx: OpContext
     jobs: JobLedger
+    brief: Any = None  # the plan's brief: default prompt, deliverables (hosted adapters)
 
 
 @dataclass

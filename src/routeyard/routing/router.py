@@ -44,7 +44,13 @@ Learned = Callable[[str, str, list[str], bool], float]  # (model, stage, tags, e
 
 
 def has_credentials(catalog: Catalog, provider: str, env: dict[str, str] | None = None) -> bool:
-    env = os.environ if env is None else env
+    """Whether the provider's keys are set: in ``env`` when given, else in the
+    environment or the providers config file."""
+    if env is None:
+        from routeyard.providers.settings import config_file
+
+        section = config_file().get(provider, {})
+        env = {**{k: str(v) for k, v in section.items() if v}, **os.environ}
     info = catalog.providers.get(provider)
     if info is None:
         return False

@@ -1,0 +1,425 @@
+"""The life of a hosted job, shared by every adapter: nothing lost, nothing paid twice.
+
+An adapter says how to talk to its provider (``prepare`` a request,
+``submit`` it, ``poll`` it, ``check`` the key); this class owns the rules
+that make hosted work safe to interrupt:
+
+1. Before submitting, look in the job ledger for a job already submitted
+   for the same cache key. If one may still be running, or finished without
+   its result reaching the store, poll that job: never submit and pay again.
+2. Persist the provider's job id the moment the submit answers, before the
+   first poll, together with the estimated cost.
+3. Poll with capped exponential backoff. A failed poll (timeout, 5xx, 429,
+   garbled JSON) is not a failed job; only the provider's own terminal
+   status is. Past the model's time limit the job stays in the ledger and
+   the error is transient, so the engine's next attempt (or the next
+   ``routeyard run``) checks that job's status before anything is resubmitted.
+4. Download every result into the store's work folder, hashed while it
+   streams; the provider's URL is kept only as metadata.
+5. Reconcile the cost in the provider's billing unit from what came back
+   (megapixels of the image, seconds of the video) and write it to the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from routeyard import catalog
+from routeyard.catalog import Model
+from routeyard.errors import MediaError
+from routeyard.media import probe_file
+from routeyard.ops import InputAsset, Output
+from routeyard.providers import settings as provider_settings
+from routeyard.providers.base import (
+    AuthError,
+    InvalidInputError,
+    PermanentError,
+    Provider,
+    ProviderError,
+    ProviderResult,
+    RateLimitedError,
+    Task,
+    TransientError,
+)
+from routeyard.providers.limits import for_provider
+from routeyard.providers.transfer import Http, JobLostError, Remote, strip_query
+
+# Ledger states. A job in LIVE may still be running (or finished and not yet
+# downloaded): a resumed run polls it instead of submitting again.
+LIVE = ("submitted", "queued", "running", "succeeded")
+_MIN_TIMEOUT_S, _MAX_TIMEOUT_S = 120.0, 1800.0
+_LOST_AFTER = 2  # consecutive "no such job" answers before a job is written off
+
+
+@dataclass
+class Prepared:
+    """A request ready to submit, and what the model could not honour."""
+
+    payload: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    path: str = ""  # where to submit, when it depends on the endpoint
+
+
+@dataclass
+class Job:
+    id: str
+    meta: dict[str, Any] = field(default_factory=dict)  # what polling needs (URLs, op names)
+    first: Poll | None = None  # an answer the submit already carried (Prefer: wait)
+
+
+@dataclass
+class Poll:
+    state: str  # queued | running | succeeded | failed | cancelled
+    files: list[Remote] = field(default_factory=list)
+    error: ProviderError | None = None
+    progress: float | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # provider-reported usage, seed, …
+
+
+@dataclass
+class Billing:
+    unit: str
+    quantity: float
+    usd_per_unit: float
+
+    @property
+    def usd(self) -> float:
+        return round(self.quantity * self.usd_per_unit, 6)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "quantity": round(self.quantity, 4),
+            "usd_per_unit": self.usd_per_unit,
+            "usd": self.usd,
+        }
+
+
+class HostedProvider(Provider):
+    """Base of the hosted adapters; subclasses speak one provider's protocol."""
+
+    name: ClassVar[str]
+    default_base_url: ClassVar[str]
+    # Request/response providers (Gemini images, Seedream) have no job to poll.
+    synchronous: ClassVar[bool] = False
+
+    def __init__(self, settings: provider_settings.ProviderSettings | None = None) -> None:
+        self._settings = settings
+        self._http: Http | None = None
+        self._uploads: dict[str, str] = {}  # asset id → provider file URL, per process
+
+    # ------------------------------------------------------------ settings
+    @property
+    def settings(self) -> provider_settings.ProviderSettings:
+        if self._settings is None:
+            self._settings = provider_settings.load(self.name, self.default_base_url)
+        return self._settings
+
+    @property
+    def http(self) -> Http:
+        if self._http is None:
+            s = self.settings
+            self._http = Http(
+                self.name,
+                s.base_url,
+                for_provider(self.name, s.concurrency, s.requests_per_minute),
+                self.auth_headers,
+            )
+        return self._http
+
+    def configured(self) -> bool:
+        names = provider_settings.credential_names(self.name)
+        return not names or self.settings.credential(*names) is not None
+
+    def require_credentials(self) -> None:
+        if not self.configured():
+            info = catalog.load().providers[self.name]
+            raise AuthError(
+                f"{self.name}: no credentials (set {' or '.join(info.env)} "
+                f"or add them to {provider_settings.config_path()})"
+            )
+
+    # ------------------------------------------------------- the protocol
+    @abstractmethod
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that authenticate a request (never logged, never stored)."""
+
+    @abstractmethod
+    async def prepare(self, task: Task, endpoint: str) -> Prepared:
+        """Map the task onto the endpoint's fields; upload or inline its inputs."""
+
+    @abstractmethod
+    async def submit(self, endpoint: str, prepared: Prepared) -> Job | Poll:
+        """Send the request: a ``Job`` to poll, or (synchronous APIs) the finished ``Poll``."""
+
+    async def poll(self, job: Job) -> Poll:
+        raise NotImplementedError
+
+    async def cancel(self, job: Job) -> None:
+        """Ask the provider to stop a job (best effort)."""
+
+    @abstractmethod
+    async def check(self) -> str:
+        """One cheap authenticated call that spends nothing; returns what it learned."""
+
+    # ------------------------------------------------------------ the run
+    def is_synchronous(self, endpoint: str) -> bool:
+        return self.synchronous
+
+    def endpoint(self, task: Task) -> tuple[Model, str]:
+        model = catalog.load().get(task.model)
+        if model is None:
+            raise InvalidInputError(f"{self.name}: model '{task.model}' is not in the catalog")
+        for host in model.hosts:
+            if host.provider == self.name and task.op.name in host.endpoints:
+                return model, host.endpoints[task.op.name]
+        raise InvalidInputError(f"{self.name} does not host '{task.model}' for '{task.op.name}'")
+
+    async def run(self, task: Task) -> ProviderResult:
+        self.require_credentials()
+        model, endpoint = self.endpoint(task)
+        async with self.http.limits.job():
+            warnings: list[str] = []
+            record = self._resumable(task, warnings)
+            if record is not None:
+                job = Job(record["job_id"], dict(record["meta"].get("poll") or {}))
+                meta = dict(record["meta"])
+                warnings.append(
+                    f"resumed {self.name} job {job.id} submitted earlier (not submitted again)"
+                )
+                poll = await self._wait(task, job, model, meta)
+            else:
+                prepared = await self.prepare(task, endpoint)
+                warnings += prepared.warnings
+                estimate = self.estimate(model, task)
+                meta = {
+                    "endpoint": endpoint,
+                    "billing": {"estimated": estimate.to_dict()},
+                    "warnings": prepared.warnings,
+                }
+                if self.is_synchronous(endpoint):
+                    job = Job(f"req-{uuid.uuid4().hex[:16]}")
+                    # Recorded before sending: an interrupted request may still be billed.
+                    task.jobs.submitted(
+                        job.id, status="requested", cost_usd=estimate.usd, meta=meta
+                    )
+                    try:
+                        answer = await self.submit(endpoint, prepared)
+                    except ProviderError as exc:
+                        self._failed(task, job, meta, exc)
+                        raise
+                    assert isinstance(answer, Poll)
+                    poll = answer
+                    if poll.state != "succeeded":
+                        exc = poll.error or PermanentError(f"{self.name}: request failed")
+                        self._failed(task, job, meta, exc)
+                        raise exc
+                else:
+                    answer = await self.submit(endpoint, prepared)
+                    assert isinstance(answer, Job)
+                    job = answer
+                    meta["poll"] = job.meta
+                    task.jobs.submitted(
+                        job.id, status="submitted", cost_usd=estimate.usd, meta=meta
+                    )
+                    poll = await self._wait(task, job, model, meta)
+            outputs, billing = await self._collect(task, job, model, poll, meta)
+            meta["billing"]["actual"] = billing.to_dict()
+            meta["facts"] = poll.facts
+            task.jobs.updated(job.id, status="succeeded", cost_usd=billing.usd, meta=meta)
+            return ProviderResult(outputs=outputs, cost_usd=billing.usd, warnings=warnings)
+
+    def _resumable(self, task: Task, warnings: list[str]) -> dict[str, Any] | None:
+        """The newest job for this cache key that may still be running or unstored."""
+        for record in reversed(task.jobs.previous()):
+            if record["provider"] != self.name:
+                continue
+            if record["status"] in LIVE:
+                return record
+            if record["status"] == "requested":  # a synchronous call cut off mid-flight
+                task.jobs.updated(record["job_id"], status="unknown")
+                warnings.append(
+                    f"an earlier {self.name} request ({record['job_id']}) was interrupted "
+                    "before its answer and may have been billed"
+                )
+        return None
+
+    def timeout_for(self, model: Model) -> float:
+        if self.settings.timeout_s:
+            return float(self.settings.timeout_s)
+        return min(_MAX_TIMEOUT_S, max(_MIN_TIMEOUT_S, model.latency_s * 10))
+
+    async def _wait(self, task: Task, job: Job, model: Model, meta: dict[str, Any]) -> Poll:
+        s = self.settings
+        limit = self.timeout_for(model)
+        deadline = time.monotonic() + limit
+        delay, state, lost, last_error = s.poll_initial_s, meta.get("state"), 0, None
+        while True:
+            poll = None
+            try:
+                poll, job.first = job.first or await self.poll(job), None
+                lost = 0
+            except JobLostError as exc:
+                lost += 1
+                last_error = str(exc)
+                if lost >= _LOST_AFTER:
+                    task.jobs.updated(job.id, status="lost", meta={**meta, "error": last_error})
+                    raise
+            except (TransientError, RateLimitedError) as exc:
+                # The job is fine; our view of it is not. Keep polling.
+                last_error = str(exc)
+                if exc.retry_after:
+                    delay = max(delay, exc.retry_after)
+            if poll is not None:
+                if poll.state != state:
+                    state = meta["state"] = poll.state
+                    status = poll.state if poll.state != "succeeded" else "succeeded"
+                    task.jobs.updated(job.id, status=status, meta=meta)
+                if poll.progress is not None:
+                    task.ctx.report_progress(poll.progress)
+                if poll.state == "succeeded":
+                    return poll
+                if poll.state in ("failed", "cancelled"):
+                    exc = poll.error or PermanentError(f"{self.name}: job {job.id} {poll.state}")
+                    self._failed(task, job, meta, exc, status=poll.state)
+                    raise exc
+            left = deadline - time.monotonic()
+            if left <= 0:
+                why = f"; last poll error: {last_error}" if last_error else ""
+                raise TransientError(
+                    f"{self.name}: job {job.id} still {state or 'unanswered'} after {limit:.0f} s"
+                    f"{why}; it stays in the ledger and the next attempt resumes it"
+                )
+            await asyncio.sleep(min(delay * random.uniform(0.8, 1.0), left))
+            delay = min(delay * 1.6, s.poll_cap_s)
+
+    def _failed(
+        self,
+        task: Task,
+        job: Job,
+        meta: dict[str, Any],
+        exc: ProviderError,
+        status: str = "failed",
+    ) -> None:
+        # A job the provider refused or failed is not billed by any provider here.
+        task.jobs.updated(
+            job.id, status=status, cost_usd=0.0, meta={**meta, "error": str(exc), "kind": exc.kind}
+        )
+
+    async def _collect(
+        self, task: Task, job: Job, model: Model, poll: Poll, meta: dict[str, Any]
+    ) -> tuple[list[Output], Billing]:
+        if not poll.files:
+            raise PermanentError(f"{self.name}: job {job.id} succeeded without a result file")
+        folder = task.ctx.work_dir / f"{self.name}-{job.id}"[:80]
+        outputs, facts = [], []
+        for remote in poll.files:
+            path, digest, mime = await self.http.download(
+                remote, folder, timeout_s=self.settings.download_timeout_s
+            )
+            try:
+                fact = await asyncio.to_thread(probe_file, path, mime_hint=mime)
+            except MediaError as exc:
+                raise PermanentError(f"{self.name}: job {job.id} returned {exc.message}") from None
+            facts.append(fact)
+            outputs.append(
+                Output(
+                    path=path,
+                    mime_hint=fact.mime,
+                    meta={
+                        "provider": self.name,
+                        "job_id": job.id,
+                        "endpoint": meta.get("endpoint"),
+                        "source_url": strip_query(remote.url)
+                        if remote.url and not remote.url.startswith("data:")
+                        else "inline",
+                        "sha256": digest,
+                    },
+                )
+            )
+        meta["outputs"] = [o.meta["sha256"] for o in outputs]
+        return outputs, self.actual(model, task, facts)
+
+    # -------------------------------------------------------------- costs
+    def estimate(self, model: Model, task: Task) -> Billing:
+        """The bill before submitting, in the provider's unit, from the request."""
+        p = model.price
+        params = task.params.model_dump()
+        if p.unit in ("free", "image"):
+            return Billing(p.unit, 1.0, p.usd)
+        if p.unit == "megapixel":
+            w, h = params.get("width"), params.get("height")
+            if not (w and h) and task.inputs and task.inputs[0].record.width:
+                rec = task.inputs[0].record
+                scale = params.get("scale") or 1
+                w, h = rec.width * scale, rec.height * scale
+            mp = (w * h / 1e6) if w and h else 1.0
+            return Billing("megapixel", max(mp, 0.25), p.usd)
+        seconds = self.billed_seconds(model, float(params.get("seconds") or 5.0))
+        return Billing("video_second", seconds, self.second_rate(model, task))
+
+    def actual(self, model: Model, task: Task, facts: list[Any]) -> Billing:
+        """The bill from what came back: output megapixels, video seconds, image count."""
+        p = model.price
+        if p.unit in ("free", "image"):
+            return Billing(p.unit, float(len(facts)), p.usd)
+        if p.unit == "megapixel":
+            mp = sum((f.width or 0) * (f.height or 0) for f in facts) / 1e6
+            return Billing("megapixel", max(mp, 0.25 * len(facts)), p.usd)
+        seconds = sum(self.billed_seconds(model, f.duration or 0.0) for f in facts)
+        return Billing("video_second", seconds, self.second_rate(model, task))
+
+    @staticmethod
+    def billed_seconds(model: Model, seconds: float) -> float:
+        """Providers bill the duration tier they rendered (5 s or 10 s for Kling)."""
+        offered = sorted(model.limits.durations)
+        for d in offered:
+            if d >= seconds - 0.25:  # an encoder's last-frame rounding is not a longer tier
+                return float(d)
+        return float(round(seconds, 2)) if not offered else float(offered[-1])
+
+    @staticmethod
+    def second_rate(model: Model, task: Task) -> float:
+        resolution = task.params.model_dump().get("resolution")
+        return model.price.per_resolution.get(resolution or "", model.price.usd)
+
+    # ------------------------------------------------------------ helpers
+    def warn_unsupported(self, task: Task, supported: set[str], model: str) -> list[str]:
+        """Say which of the step's parameters this endpoint cannot take."""
+        params = task.params.model_dump(exclude_defaults=True)
+        return [
+            f"{model} on {self.name} does not support '{k}'; it was not sent"
+            for k in sorted(params)
+            if k not in supported and params[k] is not None
+        ]
+
+    def prompt(self, task: Task) -> str | None:
+        params = task.params.model_dump()
+        return params.get("prompt") or (task.brief.prompt if task.brief else None)
+
+    def image_inputs(self, task: Task) -> list[InputAsset]:
+        images = [a for a in task.inputs if a.record.kind in ("image", "mask")]
+        if len(images) != len(task.inputs):
+            kinds = sorted({a.record.kind for a in task.inputs})
+            raise InvalidInputError(
+                f"{self.name}: '{task.op.name}' takes images, got {', '.join(kinds)}"
+            )
+        return images
+
+    @staticmethod
+    def read(asset: InputAsset) -> bytes:
+        return Path(asset.path).read_bytes()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            for client in self._http._clients.values():
+                with contextlib.suppress(Exception):
+                    await client.aclose()
