@@ -367,6 +367,99 @@ def record_outcome(
         )
 
 
+def costs(run_ref: str | None = None, *, home: str | Path | None = None) -> dict[str, Any]:
+    """What hosted jobs cost, in each provider's billing unit: one run, or every run."""
+    with Store.open(home) as store:
+        run_id = store.catalog.resolve_run(run_ref) if run_ref else None
+        rows = store.catalog.jobs(run_id)
+    jobs, by_provider, by_model = [], {}, {}
+    total = estimated = 0.0
+    for r in rows:
+        billing = (r["meta"] or {}).get("billing") or {}
+        est = (billing.get("estimated") or {}).get("usd")
+        actual = billing.get("actual") or {}
+        cost = r["cost_usd"] if r["status"] in ("succeeded", "failed", "cancelled") else None
+        unit = actual.get("unit") or (billing.get("estimated") or {}).get("unit")
+        jobs.append(
+            {
+                "run": r["run_id"],
+                "step": r["node"],
+                "provider": r["provider"],
+                "model": r["model"],
+                "job_id": r["job_id"],
+                "status": r["status"],
+                "unit": unit,
+                "quantity": actual.get("quantity"),
+                "usd_per_unit": actual.get("usd_per_unit"),
+                "estimated_usd": est,
+                "cost_usd": cost,
+            }
+        )
+        estimated += est or 0.0
+        if cost:
+            total += cost
+            by_provider[r["provider"]] = round(by_provider.get(r["provider"], 0.0) + cost, 6)
+            by_model[r["model"]] = round(by_model.get(r["model"], 0.0) + cost, 6)
+    return {
+        "run": run_id,
+        "total_usd": round(total, 6),
+        "estimated_usd": round(estimated, 6),
+        "jobs": jobs,
+        "by_provider": by_provider,
+        "by_model": by_model,
+    }
+
+
+def providers_check(timeout_s: float = 15.0) -> list[dict[str, Any]]:
+    """Which hosted providers have keys, and whether each answers a cheap
+    authenticated call (nothing is submitted, nothing is spent)."""
+    from routeyard.providers import hosted_providers
+    from routeyard.providers.base import ProviderError
+    from routeyard.providers.settings import config_file_readable_by_others
+    from routeyard.secrets import redact
+
+    adapters = hosted_providers()
+
+    async def one(name: str, adapter) -> dict[str, Any]:
+        s = adapter.settings
+        row: dict[str, Any] = {
+            "provider": name,
+            "configured": adapter.configured(),
+            "source": s.source or None,
+            "base_url": s.base_url,
+            "reachable": None,
+            "detail": "",
+        }
+        if not row["configured"]:
+            from routeyard import catalog
+
+            info = catalog.load().providers[name]
+            row["detail"] = f"set {' or '.join(info.env)}" + (
+                f" and {' and '.join(info.with_)}" if info.with_ else ""
+            )
+            return row
+        try:
+            row["detail"] = await asyncio.wait_for(adapter.check(), timeout_s)
+            row["reachable"] = True
+        except ProviderError as exc:
+            row["reachable"], row["detail"] = False, f"{exc.kind}: {exc}"
+        except TimeoutError:
+            row["reachable"], row["detail"] = False, f"no answer in {timeout_s:g} s"
+        finally:
+            await adapter.aclose()
+        return row
+
+    async def everything() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(one(n, a) for n, a in adapters.items())))
+
+    rows = redact(asyncio.run(everything()))
+    if config_file_readable_by_others():
+        for row in rows:
+            if row["source"] and "config file" in row["source"]:
+                row["detail"] += " (warning: the config file is readable by other users; chmod 600)"
+    return rows
+
+
 def _adapters() -> list[str]:
     """Providers this install has adapters for (hosted adapters arrive with their modules)."""
     from routeyard.providers import adapters

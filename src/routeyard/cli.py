@@ -30,6 +30,10 @@ app = typer.Typer(
 )
 store_app = typer.Typer(no_args_is_help=True, help="Inspect and check the store.")
 app.add_typer(store_app, name="store")
+providers_app = typer.Typer(
+    help="Hosted providers: keys, endpoints, reachability.", no_args_is_help=True
+)
+app.add_typer(providers_app, name="providers")
 
 out = Console()
 err = Console(stderr=True)
@@ -500,6 +504,69 @@ def store_verify(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
         for d in report.missing:
             out.print(f"[red]missing[/] {d}")
     if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("costs")
+def costs_cmd(
+    run_ref: Annotated[
+        str | None, typer.Argument(help="a run id (or prefix); all runs when left out")
+    ] = None,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """What hosted jobs cost, in each provider's billing unit, estimated and actual."""
+    report = api.costs(run_ref, home=home)
+    if as_json:
+        _emit_json(report)
+        return
+    if not report["jobs"]:
+        out.print("no hosted jobs recorded" + (f" in run {report['run']}" if report["run"] else ""))
+        return
+    table = Table(title=f"costs — run {report['run']}" if report["run"] else "costs — all runs")
+    for col in ("run", "step", "provider", "model", "job", "status", "billed", "estimated", "cost"):
+        table.add_column(col)
+    for j in report["jobs"]:
+        billed = (
+            f"{j['quantity']:g} {j['unit']} × ${j['usd_per_unit']:g}"
+            if j["quantity"] is not None
+            else (j["unit"] or "")
+        )
+        est = "" if j["estimated_usd"] is None else f"${j['estimated_usd']:.4f}"
+        cost = "" if j["cost_usd"] is None else f"${j['cost_usd']:.4f}"
+        table.add_row(
+            j["run"], j["step"], j["provider"], j["model"], j["job_id"][:24], j["status"],
+            billed, est, cost,
+        )  # fmt: skip
+    out.print(table)
+    by = ", ".join(f"{p} ${v:.4f}" for p, v in report["by_provider"].items())
+    out.print(
+        f"total ${report['total_usd']:.4f} (estimated ${report['estimated_usd']:.4f})"
+        + (f" — {by}" if by else "")
+    )
+
+
+@providers_app.command("check")
+def providers_check_cmd(as_json: JsonOpt = False) -> None:
+    """Which providers have keys and answer a cheap authenticated call (spends nothing)."""
+    rows = api.providers_check()
+    if as_json:
+        _emit_json(rows)
+    else:
+        table = Table()
+        for col in ("provider", "configured", "reachable", "base URL", "detail"):
+            table.add_column(col)
+        for r in rows:
+            reach = {True: "[green]yes[/]", False: "[red]no[/]", None: "–"}[r["reachable"]]
+            table.add_row(
+                r["provider"],
+                f"yes ({r['source']})" if r["configured"] else "no",
+                reach,
+                r["base_url"],
+                Text(r["detail"]),
+            )
+        out.print(table)
+    if any(r["configured"] and r["reachable"] is False for r in rows):
         raise typer.Exit(1)
 
 

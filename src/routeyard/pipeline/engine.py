@@ -820,7 +820,11 @@ class Engine:
             )
 
         def updated(job_id: str, **fields: Any) -> None:
-            self.catalog.update_job(choice.provider, job_id, **self._redact(fields))
+            # A job resumed from an interrupted run moves to the step that finishes it:
+            # its cost is reported once, where it was collected.
+            self.catalog.update_job(
+                choice.provider, job_id, step_id=step_id, **self._redact(fields)
+            )
 
         return JobLedger(
             submitted=submitted,

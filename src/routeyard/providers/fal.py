@@ -75,11 +75,14 @@ class FalProvider(HostedProvider):
     async def prepare(self, task: Task, endpoint: str) -> Prepared:
         req = normalise(task)
         kind = family(endpoint)
-        body, honoured = await self._body(kind, req, task)
         where = f"{task.model} on fal ({endpoint})"
-        return Prepared(payload=body, warnings=req.unsupported(honoured, where))
+        notes: list[str] = []
+        body, honoured = await self._body(kind, req, task, notes, where)
+        return Prepared(payload=body, warnings=notes + req.unsupported(honoured, where))
 
-    async def _body(self, kind: str, req: Request, task: Task) -> tuple[dict[str, Any], set[str]]:
+    async def _body(
+        self, kind: str, req: Request, task: Task, notes: list[str], where: str
+    ) -> tuple[dict[str, Any], set[str]]:
         images = [await self._upload(a) for a in req.images]
         first = images[0] if images else None
         if (
@@ -141,13 +144,13 @@ class FalProvider(HostedProvider):
             body = {
                 "prompt": req.prompt_with_camera(),
                 "image_url": first,
-                "duration": "10" if seconds > 5 else "5",
+                "duration": str(req.duration_tier((5, 10), where, notes)),
             }
             if req.negative_prompt:
                 body["negative_prompt"] = req.negative_prompt
             return body, {"prompt", "seconds", "camera", "negative_prompt"}
         if kind == "veo":
-            duration = next((d for d in (4, 6, 8) if d >= seconds), 8)
+            duration = req.duration_tier((4, 6, 8), where, notes)
             body = {
                 "prompt": req.prompt_with_camera(),
                 "image_url": first,

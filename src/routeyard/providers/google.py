@@ -63,10 +63,10 @@ class GoogleProvider(HostedProvider):
             if not req.images:
                 raise InvalidInputError(f"step '{task.node}': {task.model} needs an input image")
             data, mime = png_bytes(req.images[0])
-            seconds = req.seconds or 8
+            notes: list[str] = []
             parameters: dict[str, Any] = {
                 "aspectRatio": nearest_aspect(req.aspect, ["16:9", "9:16"], "16:9"),
-                "durationSeconds": next((d for d in (4, 6, 8) if d >= seconds), 8),
+                "durationSeconds": req.duration_tier((4, 6, 8), where, notes),
                 "resolution": "720p",
             }
             if req.negative_prompt:
@@ -75,7 +75,9 @@ class GoogleProvider(HostedProvider):
                 "prompt": req.prompt_with_camera(),
                 "image": {"bytesBase64Encoded": b64(data), "mimeType": mime},
             }
-            warnings = req.unsupported({"prompt", "seconds", "camera", "negative_prompt"}, where)
+            warnings = notes + req.unsupported(
+                {"prompt", "seconds", "camera", "negative_prompt"}, where
+            )
             if "seed" in req.set_params:
                 warnings.append(f"{task.model} on the Gemini API takes no seed")
             return Prepared(

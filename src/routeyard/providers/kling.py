@@ -96,19 +96,20 @@ class KlingProvider(HostedProvider):
         if not req.images:
             raise InvalidInputError(f"step '{task.node}': {task.model} needs an input image")
         model_name, _, mode = endpoint.partition("/")
+        notes: list[str] = []
         image = b64(png_bytes(req.images[0])[0])
         body: dict[str, Any] = {
             "model_name": model_name,
             "image": image,
             "prompt": req.prompt_with_camera()[:2500],
-            "duration": "10" if (req.seconds or 5) > 5 else "5",
+            "duration": str(req.duration_tier((5, 10), f"{task.model} on kling", notes)),
         }
         if mode:
             body["mode"] = mode
         if req.negative_prompt:
             body["negative_prompt"] = req.negative_prompt[:2500]
         honoured = {"prompt", "seconds", "camera", "negative_prompt"}
-        warnings = req.unsupported(honoured, f"{task.model} on kling ({endpoint})")
+        warnings = notes + req.unsupported(honoured, f"{task.model} on kling ({endpoint})")
         if "camera" in req.set_params:
             warnings.append(f"{model_name} takes the camera move as words in the prompt")
         return Prepared(payload=body, warnings=warnings)

@@ -61,6 +61,14 @@ class Request:
             out.append(f"{where} does not support '{key}' ({note})")
         return out
 
+    def duration_tier(self, offered: tuple[int, ...], where: str, warnings: list[str]) -> int:
+        """The shortest offered duration that covers the asked one, saying so when it differs."""
+        asked = self.seconds or offered[0]
+        tier = next((d for d in offered if d >= asked - 1e-9), offered[-1])
+        if abs(tier - asked) > 1e-9:
+            warnings.append(f"{where} renders {tier} s for the asked {asked:g} s")
+        return tier
+
     def camera_hint(self) -> str | None:
         return CAMERA_WORDS.get(self.camera or "") if self.camera else None
 

@@ -134,6 +134,10 @@ class Catalog(ABC):
     def jobs_for_cache_key(self, cache_key: str) -> list[dict[str, Any]]: ...
 
     @abstractmethod
+    def jobs(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Provider jobs with their run and step, oldest first (the cost ledger)."""
+
+    @abstractmethod
     def record_gate(self, **fields: Any) -> None: ...
 
     @abstractmethod

@@ -444,6 +444,22 @@ class SqlCatalog(Catalog):
         ).mappings()
         return [dict(r) for r in rows]
 
+    @_read
+    def jobs(self, run_id=None) -> list[dict[str, Any]]:
+        q = (
+            sa.select(
+                t.provider_jobs,
+                t.steps.c.run_id,
+                t.steps.c.node,
+                t.steps.c.step,
+            )
+            .join(t.steps, t.steps.c.id == t.provider_jobs.c.step_id)
+            .order_by(t.provider_jobs.c.id)
+        )
+        if run_id is not None:
+            q = q.where(t.steps.c.run_id == run_id)
+        return [dict(r) for r in self._conn.execute(q).mappings()]
+
     def record_gate(self, **fields) -> None:
         with self._tx():
             self._conn.execute(sa.insert(t.gate_outcomes).values(created_at=time.time(), **fields))

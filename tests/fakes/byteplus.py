@@ -1,0 +1,161 @@
+"""A fake BytePlus ModelArk: Seedream images and Seedance tasks (PROVIDERS.md §6).
+
+``POST /images/generations`` answers at once with ``data[].url``;
+``POST /contents/generations/tasks`` → ``{id}``; ``GET …/tasks/{id}`` →
+``queued`` → ``running`` → ``succeeded`` (``content.video_url``) | ``failed``;
+``GET …/tasks`` lists. Auth: ``Authorization: Bearer <ARK_API_KEY>``.
+Errors: ``{"error": {code, message, type}}``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.fakes.server import FakeServer, Req, Resp
+
+_CODES = {
+    400: "InvalidParameter",
+    401: "AuthenticationError",
+    404: "InvalidEndpointOrModel.NotFound",
+    422: "InvalidParameter",
+    429: "RateLimitExceeded.EndpointRPMExceeded",
+    500: "InternalServiceError",
+    503: "ServerOverloaded",
+}
+
+
+class FakeBytePlus(FakeServer):
+    name = "byteplus"
+
+    def __init__(self, key: str = "ark-test-key-0000000", **kw) -> None:
+        super().__init__(**kw)
+        self.key = key
+        self.route("POST", r"/images/generations", self._images)
+        self.route("POST", r"/contents/generations/tasks", self._create)
+        self.route("GET", r"/contents/generations/tasks", self._list)
+        self.route("GET", r"/contents/generations/tasks/(?P<id>[\w-]+)", self._get)
+
+    def error_body(self, status: int, message: str):
+        return {
+            "error": {
+                "code": _CODES.get(status, "InternalServiceError"),
+                "message": message,
+                "type": "TooManyRequests" if status == 429 else "BadRequest",
+            }
+        }
+
+    def policy_response(self) -> Resp:
+        return Resp(
+            400,
+            {
+                "error": {
+                    "code": "InputTextSensitiveContentDetected",
+                    "message": "The request failed because the input text may contain sensitive information.",
+                    "type": "BadRequest",
+                }
+            },
+        )
+
+    def _auth(self, req: Req) -> Resp | None:
+        return self.auth_failed(req, "authorization", f"Bearer {self.key}")
+
+    def _images(self, req: Req) -> Resp:
+        if bad := self._auth(req):
+            return bad
+        if fault := self.fault("submit"):
+            return fault
+        job = self.new_job(req.json()["model"], req.json())
+        if job.outcome == "policy":
+            return self.policy_response()
+        p = job.payload
+        if job.outcome == "fail":
+            return Resp(
+                200,
+                {
+                    "model": p["model"],
+                    "created": 0,
+                    "data": [
+                        {
+                            "error": {
+                                "code": "OutputImageSensitiveContentDetected",
+                                "message": "output flagged",
+                            }
+                        }
+                    ],
+                },
+            )
+        m = re.match(r"(\d+)x(\d+)", p.get("size", ""))
+        w, h = (int(m[1]), int(m[2])) if m else (1024, 1024)
+        image = p.get("image")
+        image = image[0] if isinstance(image, list) else image
+        kind = "edit" if image else "generate"
+        data, mime = self.render(
+            kind,
+            prompt=p.get("prompt", ""),
+            image=image,
+            width=w,
+            height=h,
+            seed=p.get("seed") or 0,
+        )
+        return Resp(
+            200,
+            {
+                "model": p["model"],
+                "created": 0,
+                "data": [{"url": self.serve_file(data, mime), "size": f"{w}x{h}"}],
+                "usage": {"generated_images": 1, "output_tokens": 4096, "total_tokens": 4096},
+            },
+        )
+
+    def _create(self, req: Req) -> Resp:
+        if bad := self._auth(req):
+            return bad
+        if fault := self.fault("submit"):
+            return fault
+        job = self.new_job(req.json()["model"], req.json(), prefix="cgt-")
+        return Resp(200, {"id": job.id})
+
+    def _task(self, job) -> dict:
+        phase = job.phase()
+        body = {
+            "id": job.id,
+            "model": job.endpoint,
+            "status": {"queued": "queued", "running": "running", "cancelled": "cancelled"}.get(
+                phase, "succeeded"
+            ),
+            "created_at": int(job.created),
+            "updated_at": int(job.created),
+        }
+        if phase == "done":
+            if job.outcome in ("fail", "policy"):
+                code = (
+                    "OutputVideoSensitiveContentDetected"
+                    if job.outcome == "policy"
+                    else "InternalServiceError"
+                )
+                body.update(status="failed", error={"code": code, "message": "generation failed"})
+            else:
+                if job.result is None:
+                    text = job.payload["content"][0]["text"]
+                    seconds = float(re.search(r"--duration (\d+)", text)[1])
+                    image = job.payload["content"][1]["image_url"]["url"]
+                    data, mime = self.render("video", prompt=text, image=image, seconds=seconds)
+                    job.result = self.serve_file(data, mime)
+                body.update(
+                    content={"video_url": job.result},
+                    usage={"completion_tokens": 108900, "total_tokens": 108900},
+                )
+        return body
+
+    def _get(self, req: Req) -> Resp:
+        if bad := self._auth(req):
+            return bad
+        if fault := self.fault("status"):
+            return fault
+        job = self.jobs.get(req.match["id"])
+        if job is None:
+            return Resp(404, self.error_body(404, "task not found"))
+        return Resp(200, self._task(job))
+
+    def _list(self, req: Req) -> Resp:
+        return self._auth(req) or Resp(200, {"total": len(self.jobs), "items": []})
