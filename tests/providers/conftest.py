@@ -95,3 +95,13 @@ def env_with(fakes_started, base_env=None) -> dict[str, str]:
         env.update(KEYS[fake.name])
         env[f"ROUTEYARD_{fake.name.upper()}_BASE_URL"] = fake.url
     return env
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cooldowns():
+    """Cooldowns are process-wide by design; each test starts with none."""
+    from routeyard.routing.cooldown import COOLDOWNS
+
+    COOLDOWNS.clear()
+    yield
+    COOLDOWNS.clear()
