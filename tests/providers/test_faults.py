@@ -104,9 +104,8 @@ def test_wrong_key_ends_the_step_without_retrying(fakes, home, write, provider, 
         monkeypatch.setenv(var, "wrong-key-value-123456789012345678901234")
     model = VIDEO[provider] or "flux-kontext-pro"
     op = "animate" if VIDEO[provider] else "edit"
-    step = "{op: %s, input: base, model: %s%s}" % (
-        op, model, ", prompt: x" if op == "edit" else ""
-    )  # fmt: skip
+    extra = ", prompt: x" if op == "edit" else ""
+    step = f"{{op: {op}, input: base, model: {model}{extra}}}"
     text = f"steps:\n  base: {{op: import, source: 'sample:coffee'}}\n  out: {step}\n"
     run = api.run_pipeline(write(text))
     out = run["steps"][-1]
