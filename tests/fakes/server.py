@@ -188,7 +188,9 @@ class FakeServer:
             return base64.b64decode(ref.split(",", 1)[1])
         if ref.startswith(self.url + "/files/"):
             return self.files[ref.rsplit("/", 1)[1]][0]
-        return base64.b64decode(ref)
+        # Google's APIs accept the URL-safe alphabet too (google-genai sends it).
+        ref = ref.replace("-", "+").replace("_", "/")
+        return base64.b64decode(ref + "=" * (-len(ref) % 4))
 
     def render(
         self,
