@@ -507,6 +507,9 @@ def store_verify(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
         raise typer.Exit(1)
 
 
+_UNIT = {"video_second": "s", "megapixel": "MP", "image": "img"}
+
+
 @app.command("costs")
 def costs_cmd(
     run_ref: Annotated[
@@ -524,20 +527,28 @@ def costs_cmd(
         out.print("no hosted jobs recorded" + (f" in run {report['run']}" if report["run"] else ""))
         return
     table = Table(title=f"costs — run {report['run']}" if report["run"] else "costs — all runs")
-    for col in ("run", "step", "provider", "model", "job", "status", "billed", "estimated", "cost"):
+    cols = ["step", "provider", "model", "job", "status", "billed", "estimated", "cost"]
+    for col in cols if report["run"] else ["run", *cols]:
         table.add_column(col)
     for j in report["jobs"]:
         billed = (
-            f"{j['quantity']:g} {j['unit']} × ${j['usd_per_unit']:g}"
+            f"{j['quantity']:g} {_UNIT.get(j['unit'], j['unit'])} × ${j['usd_per_unit']:g}"
             if j["quantity"] is not None
             else (j["unit"] or "")
         )
         est = "" if j["estimated_usd"] is None else f"${j['estimated_usd']:.4f}"
         cost = "" if j["cost_usd"] is None else f"${j['cost_usd']:.4f}"
-        table.add_row(
-            j["run"], j["step"], j["provider"], j["model"], j["job_id"][:24], j["status"],
-            billed, est, cost,
-        )  # fmt: skip
+        row = [
+            j["step"],
+            j["provider"],
+            j["model"],
+            j["job_id"][:16],
+            j["status"],
+            billed,
+            est,
+            cost,
+        ]
+        table.add_row(*(row if report["run"] else [j["run"][:8], *row]))
     out.print(table)
     by = ", ".join(f"{p} ${v:.4f}" for p, v in report["by_provider"].items())
     out.print(
