@@ -19,9 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.fakes.fal import FakeFal  # noqa: E402
+
 from routeyard import api  # noqa: E402
 from routeyard.providers import limits  # noqa: E402
-from tests.fakes.fal import FakeFal  # noqa: E402
 
 
 def main(n: int = 200, concurrency: int = 50) -> None:

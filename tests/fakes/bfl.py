@@ -24,27 +24,23 @@ class FakeBfl(FakeServer):
     def policy_response(self) -> Resp:
         return Resp(400, {"detail": "Request Moderated: the prompt was flagged"})
 
-    def _auth(self, req: Req) -> Resp | None:
+    def check_auth(self, req: Req) -> Resp | None:
         return self.auth_failed(req, "x-key", self.key)
 
     def _credits(self, req: Req) -> Resp:
-        return self._auth(req) or Resp(200, {"credits": 1234.5})
+        return self.gate(req) or Resp(200, {"credits": 1234.5})
 
     def _submit(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("submit"):
-            return fault
+        if refused := self.gate(req, "submit"):
+            return refused
         job = self.new_job(req.match["model"], req.json())
         return Resp(
             200, {"id": job.id, "polling_url": f"{self.url}/v1/get_result?id={job.id}", "cost": 4.0}
         )
 
     def _result(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("status"):
-            return fault
+        if refused := self.gate(req, "status"):
+            return refused
         job = self.jobs.get((req.query.get("id") or [""])[0])
         if job is None:
             return Resp(200, {"id": None, "status": "Task not found", "result": None})

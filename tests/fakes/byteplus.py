@@ -56,14 +56,12 @@ class FakeBytePlus(FakeServer):
             },
         )
 
-    def _auth(self, req: Req) -> Resp | None:
+    def check_auth(self, req: Req) -> Resp | None:
         return self.auth_failed(req, "authorization", f"Bearer {self.key}")
 
     def _images(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("submit"):
-            return fault
+        if refused := self.gate(req, "submit"):
+            return refused
         job = self.new_job(req.json()["model"], req.json())
         if job.outcome == "policy":
             return self.policy_response()
@@ -108,10 +106,8 @@ class FakeBytePlus(FakeServer):
         )
 
     def _create(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("submit"):
-            return fault
+        if refused := self.gate(req, "submit"):
+            return refused
         job = self.new_job(req.json()["model"], req.json(), prefix="cgt-")
         return Resp(200, {"id": job.id})
 
@@ -148,14 +144,12 @@ class FakeBytePlus(FakeServer):
         return body
 
     def _get(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("status"):
-            return fault
+        if refused := self.gate(req, "status"):
+            return refused
         job = self.jobs.get(req.match["id"])
         if job is None:
             return Resp(404, self.error_body(404, "task not found"))
         return Resp(200, self._task(job))
 
     def _list(self, req: Req) -> Resp:
-        return self._auth(req) or Resp(200, {"total": len(self.jobs), "items": []})
+        return self.gate(req) or Resp(200, {"total": len(self.jobs), "items": []})

@@ -56,12 +56,12 @@ class FakeFal(FakeServer):
             },
         )
 
-    def _auth(self, req: Req) -> Resp | None:
+    def check_auth(self, req: Req) -> Resp | None:
         return self.auth_failed(req, "authorization", f"Key {self.key}")
 
     def _token(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
+        if refused := self.gate(req):
+            return refused
         return Resp(
             200,
             {
@@ -80,10 +80,8 @@ class FakeFal(FakeServer):
         return Resp(200, {"access_url": f"{self.url}/files/{name}"})
 
     def _submit(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("submit"):
-            return fault
+        if refused := self.gate(req, "submit"):
+            return refused
         endpoint = req.match["endpoint"]
         job = self.new_job(endpoint, req.json())
         owner, app = endpoint.split("/")[:2]
@@ -101,10 +99,8 @@ class FakeFal(FakeServer):
         )
 
     def _status(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("status"):
-            return fault
+        if refused := self.gate(req, "status"):
+            return refused
         job = self.jobs.get(req.match["id"])
         if job is None:
             return Resp(404, {"detail": "Request not found"})
@@ -120,10 +116,8 @@ class FakeFal(FakeServer):
         return Resp(200, body)
 
     def _result(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("result"):
-            return fault
+        if refused := self.gate(req, "result"):
+            return refused
         job = self.jobs.get(req.match["id"])
         if job is None:
             return Resp(404, {"detail": "Request not found"})

@@ -54,7 +54,7 @@ class FakeGoogle(FakeServer):
             200, {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "candidates": []}
         )
 
-    def _auth(self, req: Req) -> Resp | None:
+    def check_auth(self, req: Req) -> Resp | None:
         if req.headers.get("x-goog-api-key") != self.key:
             return Resp(
                 400,
@@ -70,13 +70,11 @@ class FakeGoogle(FakeServer):
         return None
 
     def _models(self, req: Req) -> Resp:
-        return self._auth(req) or Resp(200, {"models": [{"name": "models/gemini-2.5-flash-image"}]})
+        return self.gate(req) or Resp(200, {"models": [{"name": "models/gemini-2.5-flash-image"}]})
 
     def _generate(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("submit"):
-            return fault
+        if refused := self.gate(req, "submit"):
+            return refused
         job = self.new_job(req.match["model"], req.json())
         if job.outcome == "policy":
             return self.policy_response()
@@ -128,19 +126,15 @@ class FakeGoogle(FakeServer):
         )
 
     def _start(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("submit"):
-            return fault
+        if refused := self.gate(req, "submit"):
+            return refused
         model = req.match["model"]
         job = self.new_job(model, req.json(), prefix="op")
         return Resp(200, {"name": f"models/{model}/operations/{job.id}"})
 
     def _operation(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("status"):
-            return fault
+        if refused := self.gate(req, "status"):
+            return refused
         name = req.match["name"]
         job = self.jobs.get(name.rsplit("/", 1)[1])
         if job is None:

@@ -44,7 +44,7 @@ class FakeKling(FakeServer):
             400, {"code": 1301, "message": "Trigger the content security policy", "request_id": "r"}
         )
 
-    def _auth(self, req: Req) -> Resp | None:
+    def check_auth(self, req: Req) -> Resp | None:
         token = req.headers.get("authorization", "").removeprefix("Bearer ")
         try:
             claims = jwt.decode(token, self.secret, algorithms=["HS256"])
@@ -102,10 +102,8 @@ class FakeKling(FakeServer):
         return task
 
     def _create(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("submit"):
-            return fault
+        if refused := self.gate(req, "submit"):
+            return refused
         body = req.json()
         if not body.get("image") or str(body["image"]).startswith("data:"):
             return Resp(
@@ -123,10 +121,8 @@ class FakeKling(FakeServer):
         )
 
     def _query(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("status"):
-            return fault
+        if refused := self.gate(req, "status"):
+            return refused
         job = self.jobs.get(req.match["id"])
         if job is None:
             return Resp(404, {"code": 1203, "message": "task not found", "request_id": "r"})
@@ -135,8 +131,8 @@ class FakeKling(FakeServer):
         )
 
     def _list(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
+        if refused := self.gate(req):
+            return refused
         return Resp(
             200,
             {

@@ -38,17 +38,17 @@ class FakeReplicate(FakeServer):
     def policy_response(self) -> Resp:
         return Resp(422, self.error_body(422, "The input was flagged as sensitive (NSFW)."))
 
-    def _auth(self, req: Req) -> Resp | None:
+    def check_auth(self, req: Req) -> Resp | None:
         return self.auth_failed(req, "authorization", f"Bearer {self.token}")
 
     def _account(self, req: Req) -> Resp:
-        return self._auth(req) or Resp(
+        return self.gate(req) or Resp(
             200, {"type": "user", "username": "routeyard-test", "name": "Test"}
         )
 
     def _file_upload(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
+        if refused := self.gate(req):
+            return refused
         ctype = req.headers.get("content-type", "")
         boundary = ctype.split("boundary=")[-1].encode()
         part = next(p for p in req.body.split(b"--" + boundary) if b'name="content"' in p)
@@ -127,10 +127,8 @@ class FakeReplicate(FakeServer):
         return [url] if name in ("flux-schnell", "flux-dev", "seedream-4") else url
 
     def _create(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("submit"):
-            return fault
+        if refused := self.gate(req, "submit"):
+            return refused
         job = self.new_job(f"{req.match['owner']}/{req.match['model']}", req.json())
         wait = req.headers.get("prefer", "")
         if wait.startswith("wait"):
@@ -141,10 +139,8 @@ class FakeReplicate(FakeServer):
         return Resp(201, self._prediction(job))
 
     def _get(self, req: Req) -> Resp:
-        if bad := self._auth(req):
-            return bad
-        if fault := self.fault("status"):
-            return fault
+        if refused := self.gate(req, "status"):
+            return refused
         job = self.jobs.get(req.match["id"])
         if job is None:
             return Resp(404, self.error_body(404, "Not found."))

@@ -221,6 +221,14 @@ class FakeServer:
             return media.animate(source, seconds), "video/mp4"
         raise ValueError(kind)
 
+    def check_auth(self, req: Req) -> Resp | None:
+        """The fake's credential check: a refusal, or None when the request may pass."""
+        return None
+
+    def gate(self, req: Req, hook: str | None = None) -> Resp | None:
+        """What every route does first: refuse bad credentials, then play a scripted fault."""
+        return self.check_auth(req) or (self.fault(hook) if hook else None)
+
     def auth_failed(self, req: Req, header: str, expected: str) -> Resp | None:
         if req.headers.get(header) != expected:
             return Resp(401, self.error_body(401, "invalid or missing credentials"))

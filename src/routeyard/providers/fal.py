@@ -23,7 +23,7 @@ from routeyard.providers.base import (
     TransientError,
 )
 from routeyard.providers.hosted import HostedProvider, Job, Poll, Prepared
-from routeyard.providers.mapping import Request, nearest_aspect, normalise, png_bytes
+from routeyard.providers.mapping import Request, nearest_aspect, normalise
 from routeyard.providers.transfer import JobLostError, Remote, body_of, json_of, status_error
 
 QUEUE_URL = "https://queue.fal.run"
@@ -83,7 +83,7 @@ class FalProvider(HostedProvider):
     async def _body(
         self, kind: str, req: Request, task: Task, notes: list[str], where: str
     ) -> tuple[dict[str, Any], set[str]]:
-        images = [await self._upload(a) for a in req.images]
+        images = [await self.upload(a) for a in req.images]
         first = images[0] if images else None
         if (
             kind in ("kling", "veo", "seedance", "kontext", "fill", "matte", "upscale")
@@ -127,7 +127,7 @@ class FalProvider(HostedProvider):
                 body["image_urls"] = images
             return body, {"prompt", "width", "height"}
         if kind == "fill":
-            mask = await self._upload_bytes(req.mask_png or b"", "image/png", "mask.png")
+            mask = await self.upload_bytes(req.mask_png or b"", "image/png", "mask.png")
             body = {"prompt": req.prompt or "", "image_url": first, "mask_url": mask}
             return {**body, "seed": req.seed, "output_format": "png"}, {
                 "mask",
@@ -174,30 +174,26 @@ class FalProvider(HostedProvider):
         }
         return body, {"prompt", "seconds", "camera"}
 
-    async def _upload(self, asset) -> str:
-        if asset.id in self._uploads:
-            return self._uploads[asset.id]
-        data, mime = png_bytes(asset)
-        url = await self._upload_bytes(data, mime, f"{asset.id[:16]}.{mime.split('/')[1]}")
-        self._uploads[asset.id] = url
-        return url
-
-    async def _upload_bytes(self, data: bytes, mime: str, name: str) -> str:
-        """fal's CDN upload: a storage token from the REST host, then the bytes."""
+    async def _storage_token(self) -> dict[str, Any]:
+        """A CDN upload token from fal's REST host; also the cheapest authenticated call."""
+        own = self.http.own_host(self.rest_url)
         r = await self.http.call(
             "POST",
             f"{self.rest_url}/storage/auth/token?storage_type=fal-cdn-v3",
             json={},
-            authenticated=self._rest_is_own(),
-            headers={} if self._rest_is_own() else self.auth_headers(),
+            authenticated=own,
+            headers={} if own else self.auth_headers(),
         )
         if r.status_code >= 300:
             raise self._error(r)
-        token = json_of(self.name, r)
-        upload = f"{token['base_url'].rstrip('/')}/files/upload"
+        return json_of(self.name, r)
+
+    async def upload_bytes(self, data: bytes, mime: str, name: str) -> str:
+        """fal's CDN upload: a storage token, then the bytes to the host it names."""
+        token = await self._storage_token()
         r = await self.http.call(
             "POST",
-            upload,
+            f"{token['base_url'].rstrip('/')}/files/upload",
             content=data,
             authenticated=False,
             headers={
@@ -209,9 +205,6 @@ class FalProvider(HostedProvider):
         if r.status_code >= 300:
             raise self._error(r)
         return json_of(self.name, r)["access_url"]
-
-    def _rest_is_own(self) -> bool:
-        return self.http.own_host(self.rest_url)
 
     # ------------------------------------------------------------- queue
     async def submit(self, endpoint: str, prepared: Prepared) -> Job:
@@ -277,16 +270,7 @@ class FalProvider(HostedProvider):
         await self.http.call("PUT", job.meta["cancel_url"])
 
     async def check(self) -> str:
-        r = await self.http.call(
-            "POST",
-            f"{self.rest_url}/storage/auth/token?storage_type=fal-cdn-v3",
-            json={},
-            authenticated=self._rest_is_own(),
-            headers={} if self._rest_is_own() else self.auth_headers(),
-        )
-        if r.status_code >= 300:
-            raise self._error(r)
-        json_of(self.name, r)
+        await self._storage_token()
         return "key accepted (storage token issued; nothing spent)"
 
     # ------------------------------------------------------------ errors

@@ -29,7 +29,6 @@ import time
 import uuid
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 from routeyard import catalog
@@ -50,6 +49,7 @@ from routeyard.providers.base import (
     TransientError,
 )
 from routeyard.providers.limits import for_provider
+from routeyard.providers.mapping import png_bytes
 from routeyard.providers.transfer import Http, JobLostError, Remote, strip_query
 
 # Ledger states. A job in LIVE may still be running (or finished and not yet
@@ -108,8 +108,6 @@ class HostedProvider(Provider):
 
     name: ClassVar[str]
     default_base_url: ClassVar[str]
-    # Request/response providers (Gemini images, Seedream) have no job to poll.
-    synchronous: ClassVar[bool] = False
 
     def __init__(self, settings: provider_settings.ProviderSettings | None = None) -> None:
         self._settings = settings
@@ -172,7 +170,8 @@ class HostedProvider(Provider):
 
     # ------------------------------------------------------------ the run
     def is_synchronous(self, endpoint: str) -> bool:
-        return self.synchronous
+        """Request/response endpoints (Gemini images, Seedream) have no job to poll."""
+        return False
 
     def endpoint(self, task: Task) -> tuple[Model, str]:
         model = catalog.load().get(task.model)
@@ -281,8 +280,7 @@ class HostedProvider(Provider):
             if poll is not None:
                 if poll.state != state:
                     state = meta["state"] = poll.state
-                    status = poll.state if poll.state != "succeeded" else "succeeded"
-                    task.jobs.updated(job.id, status=status, meta=meta)
+                    task.jobs.updated(job.id, status=poll.state, meta=meta)
                 if poll.progress is not None:
                     task.ctx.report_progress(poll.progress)
                 if poll.state == "succeeded":
@@ -392,31 +390,17 @@ class HostedProvider(Provider):
         return model.price.per_resolution.get(resolution or "", model.price.usd)
 
     # ------------------------------------------------------------ helpers
-    def warn_unsupported(self, task: Task, supported: set[str], model: str) -> list[str]:
-        """Say which of the step's parameters this endpoint cannot take."""
-        params = task.params.model_dump(exclude_defaults=True)
-        return [
-            f"{model} on {self.name} does not support '{k}'; it was not sent"
-            for k in sorted(params)
-            if k not in supported and params[k] is not None
-        ]
+    async def upload(self, asset: InputAsset) -> str:
+        """The provider's URL for an input asset, uploaded once per process."""
+        if asset.id not in self._uploads:
+            data, mime = png_bytes(asset)
+            name = f"{asset.id[:16]}.{mime.split('/')[1]}"
+            self._uploads[asset.id] = await self.upload_bytes(data, mime, name)
+        return self._uploads[asset.id]
 
-    def prompt(self, task: Task) -> str | None:
-        params = task.params.model_dump()
-        return params.get("prompt") or (task.brief.prompt if task.brief else None)
-
-    def image_inputs(self, task: Task) -> list[InputAsset]:
-        images = [a for a in task.inputs if a.record.kind in ("image", "mask")]
-        if len(images) != len(task.inputs):
-            kinds = sorted({a.record.kind for a in task.inputs})
-            raise InvalidInputError(
-                f"{self.name}: '{task.op.name}' takes images, got {', '.join(kinds)}"
-            )
-        return images
-
-    @staticmethod
-    def read(asset: InputAsset) -> bytes:
-        return Path(asset.path).read_bytes()
+    async def upload_bytes(self, data: bytes, mime: str, name: str) -> str:
+        """Put bytes where the provider can read them (providers with an upload API)."""
+        raise NotImplementedError(f"{self.name} takes inputs inline")
 
     async def aclose(self) -> None:
         if self._http is not None:

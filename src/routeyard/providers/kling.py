@@ -34,7 +34,6 @@ from routeyard.providers.transfer import (
     Remote,
     b64,
     body_of,
-    json_of,
     retry_after,
     status_error,
 )
@@ -157,9 +156,7 @@ class KlingProvider(HostedProvider):
     def _envelope(self, r) -> dict[str, Any]:
         """The JSON envelope of a call, or the error its code means."""
         body = body_of(r)
-        if not isinstance(body, dict):
-            if r.status_code >= 500 or r.status_code < 300:
-                return json_of(self.name, r)  # raises: garbled answer, transient
+        if not isinstance(body, dict):  # a gateway page or a garbled answer
             raise TransientError(f"kling: HTTP {r.status_code} without a JSON body")
         code = body.get("code", 0 if r.status_code < 300 else -1)
         if r.status_code < 300 and code == 0:

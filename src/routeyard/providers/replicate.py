@@ -24,7 +24,7 @@ from routeyard.providers.base import (
     TransientError,
 )
 from routeyard.providers.hosted import HostedProvider, Job, Poll, Prepared
-from routeyard.providers.mapping import Request, nearest_aspect, normalise, png_bytes
+from routeyard.providers.mapping import Request, nearest_aspect, normalise
 from routeyard.providers.transfer import JobLostError, Remote, body_of, json_of, status_error
 
 BASE_URL = "https://api.replicate.com"
@@ -47,7 +47,7 @@ class ReplicateProvider(HostedProvider):
         return Prepared(payload={"input": body}, warnings=req.unsupported(honoured, where))
 
     async def _input(self, endpoint: str, req: Request, task: Task) -> tuple[dict[str, Any], set]:
-        images = [await self._upload(a) for a in req.images]
+        images = [await self.upload(a) for a in req.images]
         first = images[0] if images else None
         name = endpoint.split("/", 1)[1]
         aspect = nearest_aspect(req.aspect, _ASPECTS, "1:1")
@@ -80,7 +80,7 @@ class ReplicateProvider(HostedProvider):
             body = {"prompt": req.prompt, "input_image": first, "seed": req.seed}
             return {**body, "aspect_ratio": "match_input_image", "output_format": "png"}, {"prompt"}
         if "fill" in name:
-            mask = await self._upload_bytes(req.mask_png or b"", "image/png", "mask.png")
+            mask = await self.upload_bytes(req.mask_png or b"", "image/png", "mask.png")
             body = {"prompt": req.prompt or "", "image": first, "mask": mask, "seed": req.seed}
             return {**body, "output_format": "png"}, {"mask", "box", "polygon", "dilate"}
         if name == "nano-banana":
@@ -138,14 +138,7 @@ class ReplicateProvider(HostedProvider):
             }, {"prompt", "seconds", "camera"}
         raise InvalidInputError(f"replicate: no request mapping for '{endpoint}'")
 
-    async def _upload(self, asset) -> str:
-        if asset.id not in self._uploads:
-            data, mime = png_bytes(asset)
-            name = f"{asset.id[:16]}.{mime.split('/')[1]}"
-            self._uploads[asset.id] = await self._upload_bytes(data, mime, name)
-        return self._uploads[asset.id]
-
-    async def _upload_bytes(self, data: bytes, mime: str, name: str) -> str:
+    async def upload_bytes(self, data: bytes, mime: str, name: str) -> str:
         r = await self.http.call("POST", "/v1/files", files={"content": (name, data, mime)})
         if r.status_code >= 300:
             raise self._error(r)

@@ -146,9 +146,11 @@ def load(provider: str, default_base_url: str) -> ProviderSettings:
     creds, sources = {}, set()
     for name in credential_names(provider):
         if os.environ.get(name):
-            creds[name], _ = os.environ[name], sources.add("environment")
+            creds[name] = os.environ[name]
+            sources.add("environment")
         elif section.get(name):
-            creds[name], _ = str(section[name]), sources.add(f"config file {config_path()}")
+            creds[name] = str(section[name])
+            sources.add(f"config file {config_path()}")
     values = {**_DEFAULTS.get(provider, {}), **{k: v for k, v in section.items() if k in _FIELDS}}
     env_url = os.environ.get(f"ROUTEYARD_{provider.upper()}_BASE_URL")
     base_url = (env_url or values.pop("base_url", None) or default_base_url).rstrip("/")
