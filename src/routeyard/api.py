@@ -8,6 +8,8 @@ CLI and the studio agree on what a run or a lineage looks like.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +28,69 @@ def load_pipeline(
     return specs.load_file(path, overrides)
 
 
+class RunControl:
+    """Cancels a run from another thread (the studio's Cancel button).
+
+    The engine runs on its own event loop; cancelling its task there is the
+    same clean stop as Ctrl-C: running steps record themselves as cancelled
+    and finished ones stay cached. ``cancel()`` before the loop starts is
+    remembered and applied the moment it does.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self.cancelled = False
+
+    def attach(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task) -> None:
+        with self._lock:
+            self._loop, self._task = loop, task
+            if self.cancelled:
+                loop.call_soon_threadsafe(task.cancel)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            if self._loop is not None and self._task is not None:
+                self._loop.call_soon_threadsafe(self._task.cancel)
+
+
+def _drive(start: Callable[[], Awaitable[str]], control: RunControl | None) -> str:
+    async def main() -> str:
+        if control is not None:
+            task = asyncio.current_task()
+            assert task is not None
+            control.attach(asyncio.get_running_loop(), task)
+        return await start()
+
+    return asyncio.run(main())
+
+
 def run_pipeline(
     pipeline: str | Path | specs.PipelineSpec,
     *,
     home: str | Path | None = None,
     subscribers: list[Subscriber] | None = None,
     engine_options: dict[str, Any] | None = None,
+    control: RunControl | None = None,
+    pipeline_path: str | None = None,
+    guard: Callable[[specs.PipelineSpec], None] | None = None,
 ) -> dict[str, Any]:
-    """Run a pipeline file (or parsed spec); returns the run object."""
+    """Run a pipeline file (or parsed spec); returns the run object.
+
+    A cancelled run raises ``asyncio.CancelledError`` after the store has
+    recorded it as cancelled.
+    """
     spec = pipeline if isinstance(pipeline, specs.PipelineSpec) else load_pipeline(pipeline)
-    path = None if isinstance(pipeline, specs.PipelineSpec) else str(Path(pipeline).resolve())
+    path = pipeline_path or (
+        None if isinstance(pipeline, specs.PipelineSpec) else str(Path(pipeline).resolve())
+    )
+    if guard is not None:
+        guard(spec)
     with Store.open(home) as store:
         engine = Engine(store, subscribers=subscribers, **(engine_options or {}))
-        run_id = asyncio.run(engine.run(spec, pipeline_path=path))
+        run_id = _drive(lambda: engine.run(spec, pipeline_path=path), control)
         return run_object(store.catalog.get_run(run_id), store.catalog)
 
 
@@ -50,9 +102,12 @@ def rerun(
     home: str | Path | None = None,
     subscribers: list[Subscriber] | None = None,
     engine_options: dict[str, Any] | None = None,
+    control: RunControl | None = None,
+    guard: Callable[[specs.PipelineSpec], None] | None = None,
 ) -> dict[str, Any]:
     """Re-run a past run from ``from_step``: that step and its descendants execute,
-    everything upstream is a cache hit. ``sets`` changes the step's parameters."""
+    everything upstream is a cache hit. ``sets`` changes the step's parameters.
+    ``guard`` sees the parsed pipeline before anything runs (the studio's path checks)."""
     with Store.open(home) as store:
         old = store.catalog.get_run(store.catalog.resolve_run(run_ref))
         step_name = from_step.split("[", 1)[0]
@@ -73,15 +128,18 @@ def rerun(
             raise PipelineError(
                 f"--set on step '{step_name}': {exc.message}", hint=exc.hint
             ) from None
+        if guard is not None:
+            guard(spec)
         engine = Engine(store, subscribers=subscribers, **(engine_options or {}))
-        run_id = asyncio.run(
-            engine.run(
+        run_id = _drive(
+            lambda: engine.run(
                 spec,
                 overrides=overrides,
                 parent_run_id=old.id,
                 rerun_from=from_step,
                 pipeline_path=old.pipeline_path,
-            )
+            ),
+            control,
         )
         return run_object(store.catalog.get_run(run_id), store.catalog)
 

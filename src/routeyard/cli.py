@@ -581,6 +581,28 @@ def providers_check_cmd(as_json: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[
+        str, typer.Option(help="Address to bind; anything but loopback needs ROUTEYARD_TOKEN.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Folder whose pipeline files the studio lists and may read (default: here)."),
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """The web studio and HTTP API: runs, gallery, lineage, masks, variants, review."""
+    from routeyard.server import serve
+    from routeyard.server.app import check_port
+
+    check_port(host, port)
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    err.print(f"routeyard studio on {url} (API docs {url}docs) — Ctrl-C stops", highlight=False)
+    serve(host=host, port=port, home=home, root=root)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point. Typer reports usage errors and exit codes itself (standalone
     mode); routeyard's own errors are printed here as one line plus a hint."""

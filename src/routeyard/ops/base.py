@@ -110,6 +110,11 @@ class Op(ABC):
                 out[name] = _resolve(base_dir, str(value))
         return out
 
+    def write_paths(self, params: OpParams, base_dir: Path) -> dict[str, Path]:
+        """The folders or files this step writes outside the store (an export's folder),
+        so a server can refuse a pipeline that would write where it must not."""
+        return {}
+
     def still_valid(self, params: OpParams, outputs: list[str], ctx: OpContext) -> bool:
         """For side-effecting ops: are a cached result's effects still in place?"""
         return True

@@ -103,7 +103,14 @@ class ExportOp(Op):
         except (OSError, ValueError, KeyError, TypeError):
             return False
 
+    def write_paths(self, params: ExportParams, base_dir: Path) -> dict[str, Path]:
+        return {"dir": _resolve_dir(base_dir, params.dir)}
+
     @staticmethod
     def _dest(ctx: OpContext, params: ExportParams) -> Path:
-        dest = Path(params.dir).expanduser()
-        return dest if dest.is_absolute() else ctx.base_dir / dest
+        return _resolve_dir(ctx.base_dir, params.dir)
+
+
+def _resolve_dir(base_dir: Path, value: str) -> Path:
+    dest = Path(value).expanduser()
+    return dest if dest.is_absolute() else base_dir / dest

@@ -10,7 +10,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from routeyard.store._common import AssetRecord, NewAsset, RunRecord, StepRecord
+from routeyard.store._common import (
+    AssetQuery,
+    AssetRecord,
+    AssetRow,
+    NewAsset,
+    RunRecord,
+    StepRecord,
+)
 
 
 class Catalog(ABC):
@@ -167,6 +174,28 @@ class Catalog(ABC):
 
     @abstractmethod
     def run_events(self, run_id: str) -> list[dict[str, Any]]: ...
+
+    # studio
+    @abstractmethod
+    def find_assets(self, query: AssetQuery) -> tuple[list[AssetRow], int]:
+        """A page of step outputs matching ``query``, newest first, and the total count."""
+
+    @abstractmethod
+    def derived(self, source_id: str, kind: str) -> str | None:
+        """The asset made from ``source_id`` for ``kind`` (a thumbnail…), if made before."""
+
+    @abstractmethod
+    def set_derived(self, source_id: str, kind: str, asset: NewAsset) -> None:
+        """Record ``asset`` (already in the blob tree) as ``source_id``'s ``kind``."""
+
+    @abstractmethod
+    def add_annotation(self, asset_id: str, *, frame: int | None, label: str, note: str) -> int: ...
+
+    @abstractmethod
+    def annotations(self, asset_id: str) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def delete_annotation(self, asset_id: str, annotation_id: int) -> bool: ...
 
     @abstractmethod
     def close(self) -> None: ...

@@ -86,3 +86,28 @@ class NewAsset:
     fps: float | None = None
     duration: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AssetQuery:
+    """The gallery's filters; ``None`` means "any". ``ops`` and ``models`` are
+    lists because a stage is several ops and a family several models."""
+
+    run_id: str | None = None
+    step: str | None = None
+    ops: tuple[str, ...] | None = None
+    models: tuple[str, ...] | None = None
+    kind: str | None = None
+    gate: str | None = None  # "pass" | "fail" | "none"
+    text: str | None = None  # searched in prompts and parameters
+    offset: int = 0
+    limit: int = 60
+
+
+@dataclass(frozen=True)
+class AssetRow:
+    """One gallery tile: the asset and the step that made it."""
+
+    asset: AssetRecord
+    step: StepRecord
+    gates: dict[str, bool] = field(default_factory=dict)  # gate -> passed (latest)

@@ -21,7 +21,14 @@ from routeyard.errors import NotFoundError, StoreError
 from routeyard.store import migrations
 from routeyard.store import schema as t
 from routeyard.store._base import Catalog
-from routeyard.store._common import AssetRecord, NewAsset, RunRecord, StepRecord
+from routeyard.store._common import (
+    AssetQuery,
+    AssetRecord,
+    AssetRow,
+    NewAsset,
+    RunRecord,
+    StepRecord,
+)
 
 _STEP_FIELDS = {c.name for c in t.steps.columns} - {"id", "run_id", "node", "step", "position"}
 
@@ -514,6 +521,115 @@ class SqlCatalog(Catalog):
             sa.select(t.events).where(t.events.c.run_id == run_id).order_by(t.events.c.id)
         ).mappings()
         return [dict(r) for r in rows]
+
+    # ------------------------------------------------------------------- studio
+    @_read
+    def find_assets(self, query: AssetQuery) -> tuple[list[AssetRow], int]:
+        s, o, a, g = t.steps, t.step_outputs, t.assets, t.gate_outcomes
+        where = [s.c.status.in_(("executed", "cached"))]
+        if query.run_id:
+            where.append(s.c.run_id == query.run_id)
+        if query.step:
+            where.append(s.c.step == query.step)
+        if query.ops is not None:
+            where.append(s.c.op.in_(query.ops))
+        if query.models is not None:
+            where.append(s.c.model.in_(query.models))
+        if query.kind:
+            where.append(a.c.kind == query.kind)
+        if query.text:
+            like = f"%{_escape_like(query.text)}%"
+            where.append(
+                sa.or_(
+                    s.c.prompt.like(like, escape="\\"),
+                    sa.cast(s.c.params, sa.Text).like(like, escape="\\"),
+                )
+            )
+        if query.gate in ("pass", "fail"):
+            where.append(
+                sa.exists().where(g.c.asset_id == a.c.id, g.c.passed.is_(query.gate == "pass"))
+            )
+        elif query.gate == "none":
+            where.append(~sa.exists().where(g.c.asset_id == a.c.id))
+        joined = a.join(o, o.c.asset_id == a.c.id).join(s, s.c.id == o.c.step_id)
+        total = self._conn.execute(
+            sa.select(sa.func.count(sa.distinct(a.c.id))).select_from(joined).where(*where)
+        ).scalar_one()
+        first = sa.func.min(s.c.id).label("step_id")
+        page = self._conn.execute(
+            sa.select(a.c.id, first)
+            .select_from(joined)
+            .where(*where)
+            .group_by(a.c.id, a.c.created_at)
+            .order_by(a.c.created_at.desc(), a.c.id)
+            .offset(max(0, query.offset))
+            .limit(max(1, min(query.limit, 500)))
+        ).all()
+        if not page:
+            return [], int(total)
+        ids = [r[0] for r in page]
+        assets = {
+            r["id"]: AssetRecord(**r)
+            for r in self._conn.execute(sa.select(a).where(a.c.id.in_(ids))).mappings()
+        }
+        step_ids = [int(r[1]) for r in page]
+        outputs = self._outputs_for(step_ids)
+        steps = {
+            r["id"]: self._step(r, outputs.get(r["id"], ()))
+            for r in self._conn.execute(sa.select(s).where(s.c.id.in_(step_ids))).mappings()
+        }
+        gates: dict[str, dict[str, bool]] = {}
+        for aid, gate, passed in self._conn.execute(
+            sa.select(g.c.asset_id, g.c.gate, g.c.passed).where(g.c.asset_id.in_(ids)).order_by(g.c.id)
+        ):
+            gates.setdefault(aid, {})[gate] = bool(passed)
+        rows = [AssetRow(assets[aid], steps[sid], gates.get(aid, {})) for aid, sid in page]
+        return rows, int(total)
+
+    @_read
+    def derived(self, source_id, kind) -> str | None:
+        return self._conn.execute(
+            sa.select(t.derived.c.asset_id).where(
+                t.derived.c.source_id == source_id, t.derived.c.kind == kind
+            )
+        ).scalar()
+
+    def set_derived(self, source_id, kind, asset) -> None:
+        now = time.time()
+        with self._tx():
+            self._add_asset(asset, now)
+            self._conn.execute(
+                self._insert_ignore(t.derived).values(
+                    source_id=source_id, kind=kind, asset_id=asset.id, created_at=now
+                )
+            )
+
+    def add_annotation(self, asset_id, *, frame, label, note) -> int:
+        with self._tx():
+            result = self._conn.execute(
+                sa.insert(t.annotations).values(
+                    asset_id=asset_id, frame=frame, label=label, note=note, created_at=time.time()
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    @_read
+    def annotations(self, asset_id) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            sa.select(t.annotations)
+            .where(t.annotations.c.asset_id == asset_id)
+            .order_by(t.annotations.c.frame, t.annotations.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+    def delete_annotation(self, asset_id, annotation_id) -> bool:
+        with self._tx():
+            result = self._conn.execute(
+                sa.delete(t.annotations).where(
+                    t.annotations.c.id == annotation_id, t.annotations.c.asset_id == asset_id
+                )
+            )
+            return result.rowcount > 0
 
     def close(self) -> None:
         self._conn.close()

@@ -30,6 +30,11 @@ def _v2_outcomes(conn: sa.Connection) -> None:
     schema.outcomes.create(conn, checkfirst=True)
 
 
+def _v3_studio(conn: sa.Connection) -> None:
+    schema.derived.create(conn, checkfirst=True)
+    schema.annotations.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     (
         1,
@@ -37,6 +42,7 @@ MIGRATIONS: list[Migration] = [
         _v1_initial,
     ),
     (2, "outcomes reported to the router outside plans", _v2_outcomes),
+    (3, "studio: derived files (thumbnails, check results) and review annotations", _v3_studio),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -174,18 +174,24 @@ def export_assets(
         payload = {"asset": asset_id, "lineage": tree}
         data = embed(Path(asset_path(asset_id)).read_bytes(), record.mime, payload)
         _write_atomic(dest / name, data)
-        files.append(
-            {
-                "file": name,
-                "asset": asset_id,
-                "sha256": sha256_hex(data),
-                "media": record.facts(),
-                "lineage": tree,
-            }
-        )
+        entry = {
+            "file": name,
+            "asset": asset_id,
+            "sha256": sha256_hex(data),
+            "media": record.facts(),
+            "lineage": tree,
+        }
+        notes = [_annotation(a) for a in catalog.annotations(asset_id)]
+        if notes:  # a reviewer's flagged frames travel with the file
+            entry["annotations"] = notes
+        files.append(entry)
     sidecar = redact({"routeyard": 1, **(extra or {}), "deliverables": files})
     _write_atomic(dest / SIDECAR, json.dumps(sidecar, indent=2, sort_keys=True).encode())
     return sidecar
+
+
+def _annotation(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("frame", "label", "note", "created_at")}
 
 
 def _write_atomic(target: Path, data: bytes) -> None:

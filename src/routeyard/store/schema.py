@@ -180,3 +180,28 @@ events = sa.Table(
     sa.Column("node", sa.String(200)),
     sa.Column("data", sa.JSON, nullable=False, default=dict),
 )
+
+# Files made from an asset for viewing (a thumbnail, a video's poster, a
+# gate's result as JSON): the derived file is itself a content-addressed asset,
+# so it is verified, exported and garbage-collected like any other.
+derived = sa.Table(
+    "derived",
+    metadata,
+    sa.Column("source_id", ID, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("kind", sa.String(64), primary_key=True),  # "thumb:256", "check:temporal:1"
+    sa.Column("asset_id", ID, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# A reviewer's flags on an asset (a frame where the physics broke), kept with
+# the asset and exported with its provenance.
+annotations = sa.Table(
+    "annotations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("asset_id", ID, sa.ForeignKey("assets.id"), nullable=False, index=True),
+    sa.Column("frame", sa.Integer),  # None: the whole asset
+    sa.Column("label", sa.String(64), nullable=False),  # "physics", "flicker", "face", "ok", …
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
