@@ -55,6 +55,17 @@ def thumbnail(store: Store, asset: AssetRecord) -> str | None:
     return new.id
 
 
+def placeholder_svg(label: str) -> str:
+    from html import escape
+
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 160 160">'
+        '<rect width="160" height="160" fill="#0d0f11"/>'
+        f'<text x="80" y="84" fill="#9aa3ad" font-size="12" font-family="sans-serif" '
+        f'text-anchor="middle">{escape(label)}</text></svg>'
+    )
+
+
 def _flatten(img: Image.Image) -> Image.Image:
     if img.mode in ("RGBA", "LA", "P"):
         rgba = img.convert("RGBA")

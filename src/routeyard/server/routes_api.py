@@ -359,8 +359,8 @@ def asset_file(request: Request, ref: str) -> FileResponse:
 def asset_thumb(request: Request, ref: str) -> Response:
     store, asset = _asset(request, ref)
     thumb = media.thumbnail(store, asset)
-    if thumb is None:
-        return Response(status_code=204)
+    if thumb is None:  # a JSON sidecar or other file: a labelled tile, not a broken image
+        return Response(media.placeholder_svg(asset.mime), media_type="image/svg+xml")
     return FileResponse(store.path_of(thumb), media_type="image/jpeg",
                         headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
