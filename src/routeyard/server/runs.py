@@ -12,6 +12,7 @@ second writer, and the studio says so before starting a thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,8 +59,14 @@ class RunManager:
         self.current = live
         started = asyncio.Event()
 
-        def on_event(event: Event) -> None:  # the engine's thread
-            self._loop.call_soon_threadsafe(self._publish, live, event.row(), started)
+        loop = self._loop
+
+        def hand_over(fn, *args) -> None:  # from the engine's thread to the server's loop
+            with contextlib.suppress(RuntimeError):  # the server has shut down
+                loop.call_soon_threadsafe(fn, *args)
+
+        def on_event(event: Event) -> None:
+            hand_over(self._publish, live, event.row(), started)
 
         def work() -> None:
             try:
@@ -71,7 +78,7 @@ class RunManager:
             except Exception as exc:  # a bug: show it on the page rather than hang it
                 live.error = RouteyardError(f"internal error: {type(exc).__name__}: {exc}")
             finally:
-                self._loop.call_soon_threadsafe(self._close, live, started)
+                hand_over(self._close, live, started)
 
         threading.Thread(target=work, name="routeyard-run", daemon=True).start()
         try:
@@ -90,12 +97,20 @@ class RunManager:
         live.events.append(row)
         for queue in live.listeners:
             queue.put_nowait(row)
+        if row["kind"] == "run_finished":
+            # The run is over once the engine says so: a cancelled step's worker
+            # thread may still be winding down, but its result is discarded and
+            # the store's run lock is already released.
+            self._close(live, started)
 
     def _close(self, live: LiveRun, started: asyncio.Event) -> None:
-        live.finished = True
         started.set()
+        if live.finished:
+            return
+        live.finished = True
         for queue in live.listeners:
             queue.put_nowait(None)
+        live.listeners.clear()
 
     def listen(self, run_id: str) -> tuple[list[dict[str, Any]], asyncio.Queue | None]:
         """The events so far and a queue of the ones to come (``None`` ends it);
