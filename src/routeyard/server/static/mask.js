@@ -10,20 +10,19 @@
   const msg = document.getElementById("mask-msg");
   const brush = document.getElementById("brush");
   const opacity = document.getElementById("opacity");
-  // The visible overlay is red where selected; the saved PNG is white on black.
+  // The visible overlay is cyan where selected; the saved PNG is white on black.
   const mask = document.createElement("canvas");
   mask.width = canvas.width; mask.height = canvas.height;
   const mctx = mask.getContext("2d");
 
   function render() {
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.globalAlpha = Number(opacity.value);
     ctx.drawImage(mask, 0, 0);
     ctx.globalCompositeOperation = "source-in";
-    ctx.fillStyle = "#ff2d55";
+    ctx.fillStyle = "#00e5ff";  // cyan reads over skin, sky and orange suits alike
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.globalCompositeOperation = "source-over";
-    ctx.globalAlpha = 1;
+    canvas.style.opacity = opacity.value;
   }
   async function loadCurrent() {
     const img = new Image();
