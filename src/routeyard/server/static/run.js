@@ -74,6 +74,7 @@
 
   if (root.dataset.live === "true") {
     const source = new EventSource(`/api/runs/${runId}/events`);
+    source.onopen = () => { window.ryStreamOpenedAt = Date.now() / 1000; };
     source.onmessage = (m) => onEvent(JSON.parse(m.data));
     source.addEventListener("end", () => { source.close(); if (!document.body.dataset.runDone) refresh(); });
     source.onerror = () => { if (source.readyState === EventSource.CLOSED) refresh(); };
