@@ -589,7 +589,9 @@ def serve_cmd(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
     root: Annotated[
         Path | None,
-        typer.Option(help="Folder whose pipeline files the studio lists and may read (default: here)."),
+        typer.Option(
+            help="Folder whose pipeline files the studio lists and may read (default: here)."
+        ),
     ] = None,
     home: HomeOpt = None,
 ) -> None:

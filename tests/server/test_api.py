@@ -26,8 +26,9 @@ def test_run_rerun_from_mask_only_runs_descendants(client, home):
     image = next(s for s in run["steps"] if s["name"] == "base")["outputs"][0]
 
     # The mask editor starts from the region the step fills now: the box.
-    region = np.asarray(Image.open(io.BytesIO(
-        client.get(f"/api/runs/{run['run']}/steps/clean/region.png").content)))
+    region = np.asarray(
+        Image.open(io.BytesIO(client.get(f"/api/runs/{run['run']}/steps/clean/region.png").content))
+    )
     assert region.shape == (512, 512)
     assert region[340:360, 280:326].all() and not region[:300].any()
 
@@ -36,17 +37,24 @@ def test_run_rerun_from_mask_only_runs_descendants(client, home):
     painted[380:440, 150:230] = 255
     buf = io.BytesIO()
     Image.fromarray(painted).save(buf, format="PNG")
-    saved = client.post("/api/masks", files={"file": ("mask.png", buf.getvalue(), "image/png")},
-                        data={"image": image})
+    saved = client.post(
+        "/api/masks",
+        files={"file": ("mask.png", buf.getvalue(), "image/png")},
+        data={"image": image},
+    )
     assert saved.status_code == 201, saved.text
-    r = client.post(f"/api/runs/{run['run']}/rerun",
-                    json={"from": "clean", "sets": {"mask": saved.json()["value"], "box": None}})
+    r = client.post(
+        f"/api/runs/{run['run']}/rerun",
+        json={"from": "clean", "sets": {"mask": saved.json()["value"], "box": None}},
+    )
     assert r.status_code == 202, r.text
     second = wait_run(client, r.json()["run"])
     assert second["status"] == "done" and second["parent_run"] == run["run"]
     got = statuses(second)
     assert got["base"] == "cached"
-    assert {got[n] for n in ("clean", "hero", "motion[0]", "motion[1]", "motion[2]", "best")} == {"executed"}
+    assert {got[n] for n in ("clean", "hero", "motion[0]", "motion[1]", "motion[2]", "best")} == {
+        "executed"
+    }
 
     # The fill moved: the old box is untouched, the painted patch changed.
     with Store.open(home) as store:
@@ -73,8 +81,10 @@ def test_variants_choose_another_and_export(client):
     assert 0 <= check["score"] <= 1 and len(check["per_frame"]["values"]) >= 7
     assert client.get(f"/api/assets/{other['asset']}/checks/temporal").json() == check
 
-    r = client.post(f"/api/runs/{run['run']}/rerun",
-                    json={"from": "best", "sets": {"by": "index", "index": other["choice"]}})
+    r = client.post(
+        f"/api/runs/{run['run']}/rerun",
+        json={"from": "best", "sets": {"by": "index", "index": other["choice"]}},
+    )
     chosen = wait_run(client, r.json()["run"])
     assert {k for k, s in statuses(chosen).items() if s == "executed"} == {"best"}
     v2 = client.get(f"/api/runs/{chosen['run']}/variants/motion").json()
@@ -83,8 +93,11 @@ def test_variants_choose_another_and_export(client):
     z = client.get(f"/api/runs/{chosen['run']}/export.zip")
     assert z.status_code == 200 and z.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
-    sidecar = json.loads(zipfile.ZipFile(io.BytesIO(z.content)).read(
-        next(n for n in names if n.endswith("provenance.json"))))
+    sidecar = json.loads(
+        zipfile.ZipFile(io.BytesIO(z.content)).read(
+            next(n for n in names if n.endswith("provenance.json"))
+        )
+    )
     assert other["asset"] in {d["asset"] for d in sidecar["deliverables"]}
 
 
@@ -100,7 +113,9 @@ def test_rerun_with_edited_parameter_yaml(client):
     assert new_hero != hero["outputs"][0]
     assert client.get(f"/api/assets/{new_hero}").json()["width"] == 512 * 3
 
-    bad = client.post(f"/api/runs/{run['run']}/rerun", json={"from": "hero", "params_yaml": "scale: [1"})
+    bad = client.post(
+        f"/api/runs/{run['run']}/rerun", json={"from": "hero", "params_yaml": "scale: [1"}
+    )
     assert bad.status_code == 400 and "not valid YAML" in bad.json()["error"]
 
 
@@ -139,14 +154,19 @@ def test_frame_review_annotations_are_exported(client, tmp_path):
     r = client.get(f"/api/assets/{best}/frames/99.jpg")
     assert r.status_code == 400 and "out of range" in r.json()["error"]
 
-    a = client.post(f"/api/assets/{best}/annotations", json={"frame": 3, "label": "physics", "note": "arm bends"})
+    a = client.post(
+        f"/api/assets/{best}/annotations",
+        json={"frame": 3, "label": "physics", "note": "arm bends"},
+    )
     assert a.status_code == 201
     b = client.post(f"/api/assets/{best}/annotations", json={"frame": 5, "label": "flicker"}).json()
     assert client.post(f"/api/assets/{best}/annotations", json={"frame": 8}).status_code == 400
     assert client.delete(f"/api/assets/{best}/annotations/{b['id']}").json() == {"deleted": b["id"]}
     listed = client.get(f"/api/assets/{best}/annotations", params={"download": True})
     assert "attachment" in listed.headers["content-disposition"]
-    assert [(x["frame"], x["label"], x["note"]) for x in listed.json()["annotations"]] == [(3, "physics", "arm bends")]
+    assert [(x["frame"], x["label"], x["note"]) for x in listed.json()["annotations"]] == [
+        (3, "physics", "arm bends")
+    ]
 
     z = zipfile.ZipFile(io.BytesIO(client.get(f"/api/runs/{run['run']}/export.zip").content))
     sidecar = json.loads(z.read(next(n for n in z.namelist() if n.endswith("provenance.json"))))
@@ -160,14 +180,24 @@ def test_plan_and_pages_render(client):
     assert all(s["with_current_keys"]["provider"] == "local" for s in plan["steps"])
     run = wait_run(client, start(client, path="small.yaml"))
     best = next(s for s in run["steps"] if s["name"] == "best")["outputs"][0]
-    for url in ("/", "/gallery", "/models", "/costs", f"/runs/{run['run']}",
-                f"/assets/{best}", f"/assets/{best}/review", f"/runs/{run['run']}/mask/clean",
-                f"/runs/{run['run']}/variants/motion"):
+    for url in (
+        "/",
+        "/gallery",
+        "/models",
+        "/costs",
+        f"/runs/{run['run']}",
+        f"/assets/{best}",
+        f"/assets/{best}/review",
+        f"/runs/{run['run']}/mask/clean",
+        f"/runs/{run['run']}/variants/motion",
+    ):
         r = client.get(url)
         assert r.status_code == 200, url
         assert "<main>" in r.text
     graph = client.get(f"/api/assets/{best}/lineage").json()
-    assert {n["step"] for n in graph["nodes"]} == {"base", "clean", "motion[0]"} or len(graph["nodes"]) == 3
+    assert {n["step"] for n in graph["nodes"]} == {"base", "clean", "motion[0]"} or len(
+        graph["nodes"]
+    ) == 3
     assert graph["columns"] == 3 and len(graph["edges"]) == 2
     assert "openapi" in client.get("/openapi.json").json()
     missing = client.get("/assets/" + "0" * 64)

@@ -45,7 +45,9 @@ def page(live_server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1400, "height": 950}, accept_downloads=True)
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 950}, accept_downloads=True
+        )
         pg = context.new_page()
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
@@ -87,7 +89,9 @@ def test_operator_journey_in_the_browser(page, live_server, home, studio_root):
     shot(pg, "2-run-live-done")
 
     # Lineage of the chosen video; open the fill step's mask editor from its node.
-    video = next(a for a in first["deliverables"] if api(base, f"/api/assets/{a}")["kind"] == "video")
+    video = next(
+        a for a in first["deliverables"] if api(base, f"/api/assets/{a}")["kind"] == "video"
+    )
     pg.click(f"a[href='/assets/{video}']")
     pg.wait_for_selector("#edges path", state="attached")
     # base → cues → clean → headline → hero → the move: six hand-offs drawn as five edges

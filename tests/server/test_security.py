@@ -37,15 +37,20 @@ def test_token_is_required_and_never_echoed(home, studio_root):
         r = c.get("/api/runs")
         assert r.status_code == 401 and "s3cret" not in r.text
         assert c.get("/api/runs", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        assert c.get("/api/runs", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+        assert (
+            c.get("/api/runs", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+        )
         # the ?token= link swaps itself for a cookie and drops the token from the URL
         r = c.get("/gallery?token=s3cret-token", follow_redirects=False)
         assert r.status_code == 303 and "token" not in r.headers["location"]
         assert "httponly" in r.headers["set-cookie"].lower()
         assert c.get("/gallery").status_code == 200  # the cookie jar now holds it
         # a bearer token stands in for the CSRF header (scripts)
-        r = c.post("/api/plan", json={"path": "small.yaml"},
-                   headers={"Authorization": "Bearer s3cret-token"})
+        r = c.post(
+            "/api/plan",
+            json={"path": "small.yaml"},
+            headers={"Authorization": "Bearer s3cret-token"},
+        )
         assert r.status_code == 200
 
 
@@ -62,9 +67,23 @@ def test_non_loopback_needs_a_token(home, studio_root, monkeypatch):
 def test_serve_refuses_public_bind_without_token_in_one_line(home, tmp_path):
     env = subprocess_env(home)
     env.pop("ROUTEYARD_TOKEN", None)
-    r = subprocess.run([sys.executable, "-m", "routeyard.cli", "serve", "--host", "0.0.0.0",
-                        "--port", str(free_port())], env=env, capture_output=True, text=True,
-                       timeout=60, cwd=tmp_path)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "routeyard.cli",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(free_port()),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "needs a token" in r.stderr and "ROUTEYARD_TOKEN" in r.stderr
 
@@ -76,9 +95,14 @@ def test_serve_reports_a_busy_port_in_one_line(home, tmp_path):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        r = subprocess.run([sys.executable, "-m", "routeyard.cli", "serve", "--port", str(port)],
-                           env=subprocess_env(home), capture_output=True, text=True, timeout=60,
-                           cwd=tmp_path)
+        r = subprocess.run(
+            [sys.executable, "-m", "routeyard.cli", "serve", "--port", str(port)],
+            env=subprocess_env(home),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in r.stderr and "--port" in r.stderr
 
@@ -88,8 +112,10 @@ def test_serve_reports_a_busy_port_in_one_line(home, tmp_path):
     [
         ("base: {op: import, source: /etc/hostname}", "reads 'source' at /etc/hostname"),
         ("base: {op: import, source: ../../outside.png}", "outside the studio's folders"),
-        ("base: {op: import, source: 'sample:camera'}\n  out: {op: export, input: base, dir: /tmp/elsewhere}",
-         "writes 'dir' at /tmp/elsewhere"),
+        (
+            "base: {op: import, source: 'sample:camera'}\n  out: {op: export, input: base, dir: /tmp/elsewhere}",
+            "writes 'dir' at /tmp/elsewhere",
+        ),
     ],
 )
 def test_pipelines_cannot_reach_outside_the_served_folders(client, tmp_path, steps, fragment):
@@ -101,14 +127,19 @@ def test_pipelines_cannot_reach_outside_the_served_folders(client, tmp_path, ste
 
 
 def test_url_sources_are_not_fetched(client):
-    r = client.post("/api/runs", json={"text": "steps:\n  base: {op: import, source: 'http://169.254.169.254/latest'}\n"})
+    r = client.post(
+        "/api/runs",
+        json={"text": "steps:\n  base: {op: import, source: 'http://169.254.169.254/latest'}\n"},
+    )
     assert r.status_code == 400 and "not found" in r.json()["error"]
     assert client.get("/api/runs").json() == []
 
 
 def test_rerun_sets_are_confined_too(client):
     run = wait_run(client, client.post("/api/runs", json={"path": "small.yaml"}).json()["run"])
-    r = client.post(f"/api/runs/{run['run']}/rerun", json={"from": "clean", "sets": {"mask": "/etc/hostname"}})
+    r = client.post(
+        f"/api/runs/{run['run']}/rerun", json={"from": "clean", "sets": {"mask": "/etc/hostname"}}
+    )
     assert r.status_code == 400 and "outside the studio's folders" in r.json()["error"]
     assert len(client.get("/api/runs").json()) == 1
 
@@ -129,11 +160,18 @@ def test_uploads_are_type_and_size_checked(client):
     big = b"steps:\n" + b"#" * (300 * 1024)
     r = client.post("/api/briefs", files={"file": ("big.yaml", big, "text/yaml")})
     assert r.status_code == 400 and "KiB limit" in r.json()["error"]
-    r = client.post("/api/briefs", files={"file": ("x.yaml", b"\x89PNG\r\n\x1a\n\x00\x00", "text/yaml")})
+    r = client.post(
+        "/api/briefs", files={"file": ("x.yaml", b"\x89PNG\r\n\x1a\n\x00\x00", "text/yaml")}
+    )
     assert r.status_code == 400 and "x.yaml" in r.json()["error"]
     r = client.post("/api/briefs", files={"file": ("x.yaml", b"just: a mapping\n", "text/yaml")})
     assert r.status_code == 400 and "steps" in r.json()["error"]
-    ok = client.post("/api/briefs", files={"file": ("s.yaml", b"steps:\n  a: {op: import, source: 'sample:camera'}\n", "text/yaml")})
+    ok = client.post(
+        "/api/briefs",
+        files={
+            "file": ("s.yaml", b"steps:\n  a: {op: import, source: 'sample:camera'}\n", "text/yaml")
+        },
+    )
     assert ok.status_code == 200 and ok.json()["text"].startswith("steps:")
 
     run = wait_run(client, client.post("/api/runs", json={"path": "small.yaml"}).json()["run"])
@@ -150,7 +188,9 @@ def test_uploads_are_type_and_size_checked(client):
     Image.new("L", (512, 512), 255).save(gif, format="GIF")
     cases.append((gif.getvalue(), "must be PNG, JPEG or WebP"))
     for data, fragment in cases:
-        r = client.post("/api/masks", files={"file": ("m.png", data, "image/png")}, data={"image": image})
+        r = client.post(
+            "/api/masks", files={"file": ("m.png", data, "image/png")}, data={"image": image}
+        )
         assert r.status_code == 400 and fragment in r.json()["error"], (fragment, r.text)
 
 
@@ -187,5 +227,7 @@ def test_events_stream_live_then_end(client):
     assert kinds.index(("finished", "a")) < kinds.index(("finished", "b"))
     # a finished run replays its stored events
     with client.stream("GET", f"/api/runs/{run_id}/events") as stream:
-        replay = [json.loads(x[6:])["kind"] for x in stream.iter_lines() if x.startswith("data: {\"")]
+        replay = [
+            json.loads(x[6:])["kind"] for x in stream.iter_lines() if x.startswith('data: {"')
+        ]
     assert replay[0] == "run_started" and replay[-1] == "run_finished"

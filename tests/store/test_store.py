@@ -147,3 +147,33 @@ def test_run_lock_refuses_a_second_holder_and_is_freed_by_kill_9(home):
     time.sleep(0.05)
     with Store.open(home) as store, store.run_lock():
         pass
+
+
+def test_a_version_2_store_gains_the_studio_tables_and_keeps_its_runs(home):
+    with Store.open(home) as store:
+        store.catalog.create_run(
+            run_id="old",
+            pipeline_path=None,
+            base_dir=".",
+            pipeline_text="",
+            overrides={},
+            parent_run_id=None,
+            rerun_from=None,
+            budget_usd=None,
+            pid=None,
+        )
+    con = sqlite3.connect(home / "catalog.sqlite")
+    con.execute("DROP TABLE derived")
+    con.execute("DROP TABLE annotations")
+    con.execute("DELETE FROM schema_version WHERE version = 3")
+    con.commit()
+    con.close()
+    with Store.open(home) as store:
+        assert store.catalog.get_run("old").id == "old"
+        asset = store.put_bytes(b'{"a": 1}', source="t")
+        store.catalog.add_asset(asset)
+        note = store.catalog.add_annotation(asset.id, frame=None, label="ok", note="")
+        assert [a["id"] for a in store.catalog.annotations(asset.id)] == [note]
+        thumb = store.put_bytes(b'{"b": 2}', source="t")
+        store.catalog.set_derived(asset.id, "thumb:320", thumb)
+        assert store.catalog.derived(asset.id, "thumb:320") == thumb.id

@@ -100,8 +100,12 @@ def check_port(host: str, port: int) -> None:
 
 
 def serve(
-    *, host: str = "127.0.0.1", port: int = 8765, home: str | Path | None = None,
-    root: str | Path | None = None, log_level: str = "warning",
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    home: str | Path | None = None,
+    root: str | Path | None = None,
+    log_level: str = "warning",
 ) -> None:
     """Run the studio until Ctrl-C."""
     import uvicorn

@@ -131,7 +131,9 @@ def gate_result(store: Store, asset: AssetRecord, gate: str) -> dict[str, Any]:
     result = api.check(gate, [store.path_of(asset.id)])
     data = json.dumps(result, sort_keys=True).encode()
     new = store.put_bytes(
-        data, source=f"{gate} on {asset.id[:12]}", mime_hint="application/json",
+        data,
+        source=f"{gate} on {asset.id[:12]}",
+        mime_hint="application/json",
         meta={"check_of": asset.id, "gate": gate},
     )
     store.catalog.set_derived(asset.id, kind, new)
@@ -185,7 +187,9 @@ def current_region(store: Store, params: dict[str, Any], op_name: str, image: As
 
     op = ops.get_op(op_name)
     if op is None or op_name not in ("inpaint", "remove_object"):
-        raise RouteyardError(f"step op '{op_name}' has no mask", hint="masks edit inpaint and remove_object steps")
+        raise RouteyardError(
+            f"step op '{op_name}' has no mask", hint="masks edit inpaint and remove_object steps"
+        )
     validated = op.Params.model_validate({**params, "dilate": 0})
     mask_file = Path(validated.mask) if validated.mask else None
     try:

@@ -43,13 +43,23 @@ def error_page(request: Request, exc: RouteyardError, status: int) -> HTMLRespon
 def briefs(request: Request, path: str | None = None) -> HTMLResponse:
     s = _studio(request)
     files = s.pipeline_files()
-    chosen = path or next((f for f in files if f.endswith("offline.yaml")), files[0] if files else None)
+    chosen = path or next(
+        (f for f in files if f.endswith("offline.yaml")), files[0] if files else None
+    )
     text = s.resolve_pipeline(chosen).read_text(encoding="utf-8") if chosen else ""
     runs = api.list_runs(home=s.home, limit=30)
     for r in runs:
         r["live"] = s.runs.is_live(r["run"])
-    return render(request, "briefs.html", "briefs", files=files, chosen=chosen, text=text,
-                  runs=runs, root=str(s.root))
+    return render(
+        request,
+        "briefs.html",
+        "briefs",
+        files=files,
+        chosen=chosen,
+        text=text,
+        runs=runs,
+        root=str(s.root),
+    )
 
 
 @router.get("/runs/{run}", response_class=HTMLResponse)
@@ -67,9 +77,17 @@ def gallery(request: Request, page: int = 1) -> HTMLResponse:
     filters = {k: request.query_params.get(k) or "" for k in keys}
     data = views.gallery(s.store(), filters, page=max(page, 1), per_page=60)
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
-    return render(request, "gallery.html", "gallery", data=data, filters=filters, query=query,
-                  stages=views.STAGES, families=views.families(),
-                  models=[m["id"] for m in api.models()])
+    return render(
+        request,
+        "gallery.html",
+        "gallery",
+        data=data,
+        filters=filters,
+        query=query,
+        stages=views.STAGES,
+        families=views.families(),
+        models=[m["id"] for m in api.models()],
+    )
 
 
 @router.get("/assets/{ref}", response_class=HTMLResponse)
@@ -78,8 +96,14 @@ def asset_page(request: Request, ref: str) -> HTMLResponse:
     store = s.store()
     asset = store.catalog.get_asset(store.catalog.resolve_asset(ref))
     graph = views.lineage_graph(store, asset.id)
-    return render(request, "asset.html", "gallery", asset=asset, graph=graph,
-                  annotations=store.catalog.annotations(asset.id))
+    return render(
+        request,
+        "asset.html",
+        "gallery",
+        asset=asset,
+        graph=graph,
+        annotations=store.catalog.annotations(asset.id),
+    )
 
 
 @router.get("/runs/{run}/mask/{node}", response_class=HTMLResponse)
@@ -109,8 +133,14 @@ def review_page(request: Request, ref: str) -> HTMLResponse:
     asset = store.catalog.get_asset(store.catalog.resolve_asset(ref))
     if asset.kind != "video":
         raise NotFoundError(f"asset {asset.id[:12]} is a {asset.kind}; frame review needs a video")
-    return render(request, "review.html", "gallery", asset=asset, gates=media.VIEW_GATES,
-                  annotations=store.catalog.annotations(asset.id))
+    return render(
+        request,
+        "review.html",
+        "gallery",
+        asset=asset,
+        gates=media.VIEW_GATES,
+        annotations=store.catalog.annotations(asset.id),
+    )
 
 
 @router.get("/models", response_class=HTMLResponse)
@@ -125,5 +155,11 @@ def models_page(request: Request) -> HTMLResponse:
 @router.get("/costs", response_class=HTMLResponse)
 def costs_page(request: Request, run: str | None = None) -> HTMLResponse:
     s = _studio(request)
-    return render(request, "costs.html", "costs", costs=api.costs(run or None, home=s.home),
-                  runs=api.list_runs(home=s.home, limit=100), run=run or "")
+    return render(
+        request,
+        "costs.html",
+        "costs",
+        costs=api.costs(run or None, home=s.home),
+        runs=api.list_runs(home=s.home, limit=100),
+        run=run or "",
+    )

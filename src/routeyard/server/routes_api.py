@@ -14,7 +14,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -70,7 +70,7 @@ def pipeline_file(request: Request, path: str) -> dict[str, Any]:
 
 
 @router.post("/briefs")
-async def upload_brief(request: Request, file: UploadFile = File(...)) -> dict[str, Any]:
+async def upload_brief(request: Request, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     """Upload a pipeline or brief file: YAML only, size-limited, parsed before it is kept."""
     s = studio(request)
     data = await file.read(media.BRIEF_MAX_BYTES + 1)
@@ -84,11 +84,14 @@ async def upload_brief(request: Request, file: UploadFile = File(...)) -> dict[s
         text = data.decode("utf-8")
         loaded = yaml.safe_load(text)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise PipelineError(f"{name}: not a YAML pipeline ({exc.__class__.__name__})",
-                            hint="upload the .yaml file with `steps:` or `brief:`") from None
+        raise PipelineError(
+            f"{name}: not a YAML pipeline ({exc.__class__.__name__})",
+            hint="upload the .yaml file with `steps:` or `brief:`",
+        ) from None
     if not isinstance(loaded, dict) or not ({"steps", "brief", "prompt"} & set(loaded)):
-        raise PipelineError(f"{name}: has no `steps:` or `brief:`",
-                            hint="upload a routeyard pipeline or brief file")
+        raise PipelineError(
+            f"{name}: has no `steps:` or `brief:`", hint="upload a routeyard pipeline or brief file"
+        )
     saved = s.save_brief(text)
     return {"path": None, "saved": saved.name, "text": text}
 
@@ -169,7 +172,12 @@ async def rerun(request: Request, run: str, body: RerunIn) -> dict[str, Any]:
     run_id, sets = await run_in_threadpool(prepare)
     new_id = await s.runs.start(
         lambda subs, control: api.rerun(
-            run_id, body.from_step, sets, home=s.home, subscribers=subs, control=control,
+            run_id,
+            body.from_step,
+            sets,
+            home=s.home,
+            subscribers=subs,
+            control=control,
             guard=s.guard.check_spec,
         )
     )
@@ -272,11 +280,21 @@ def get_step(request: Request, run: str, node: str) -> dict[str, Any]:
     store = studio(request).store()
     step = _step(store, run, node)
     return {
-        "run": step.run_id, "node": step.node, "step": step.step, "op": step.op,
-        "model": step.model, "provider": step.provider, "params": step.params,
-        "inputs": step.inputs, "outputs": list(step.outputs), "status": step.status,
-        "seed": step.seed, "prompt": step.prompt, "cost_usd": step.cost_usd,
-        "seconds": step.seconds, "warnings": step.warnings,
+        "run": step.run_id,
+        "node": step.node,
+        "step": step.step,
+        "op": step.op,
+        "model": step.model,
+        "provider": step.provider,
+        "params": step.params,
+        "inputs": step.inputs,
+        "outputs": list(step.outputs),
+        "status": step.status,
+        "seed": step.seed,
+        "prompt": step.prompt,
+        "cost_usd": step.cost_usd,
+        "seconds": step.seconds,
+        "warnings": step.warnings,
     }
 
 
@@ -288,7 +306,9 @@ def step_region(request: Request, run: str, node: str) -> Response:
     if not step.inputs:
         raise NotFoundError(f"step '{node}' has no input image")
     image = store.catalog.get_asset(step.inputs[0])
-    return Response(media.current_region(store, step.params, step.op, image), media_type="image/png")
+    return Response(
+        media.current_region(store, step.params, step.op, image), media_type="image/png"
+    )
 
 
 def _step(store, run: str, node: str):
@@ -317,10 +337,19 @@ def list_assets(
     page: int = 1,
     per_page: int = 60,
 ) -> dict[str, Any]:
-    filters = {"run": run, "step": step, "stage": stage, "model": model, "family": family,
-               "kind": kind, "gate": gate, "q": q}
-    return views.gallery(studio(request).store(), filters, page=max(page, 1),
-                         per_page=min(max(per_page, 1), 200))
+    filters = {
+        "run": run,
+        "step": step,
+        "stage": stage,
+        "model": model,
+        "family": family,
+        "kind": kind,
+        "gate": gate,
+        "q": q,
+    }
+    return views.gallery(
+        studio(request).store(), filters, page=max(page, 1), per_page=min(max(per_page, 1), 200)
+    )
 
 
 def _asset(request: Request, ref: str):
@@ -335,7 +364,9 @@ def get_asset(request: Request, ref: str) -> dict[str, Any]:
     store, asset = _asset(request, ref)
     producer = store.catalog.producer_of(asset.id)
     return {
-        "asset": asset.id, **asset.facts(), "meta": asset.meta,
+        "asset": asset.id,
+        **asset.facts(),
+        "meta": asset.meta,
         "run": producer.run_id if producer else None,
         "step": producer.node if producer else None,
         "annotations": store.catalog.annotations(asset.id),
@@ -351,8 +382,11 @@ def asset_lineage(request: Request, ref: str) -> dict[str, Any]:
 @router.get("/assets/{ref}/file")
 def asset_file(request: Request, ref: str) -> FileResponse:
     store, asset = _asset(request, ref)
-    return FileResponse(store.path_of(asset.id), media_type=asset.mime,
-                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
+    return FileResponse(
+        store.path_of(asset.id),
+        media_type=asset.mime,
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )
 
 
 @router.get("/assets/{ref}/thumb")
@@ -361,25 +395,33 @@ def asset_thumb(request: Request, ref: str) -> Response:
     thumb = media.thumbnail(store, asset)
     if thumb is None:  # a JSON sidecar or other file: a labelled tile, not a broken image
         return Response(media.placeholder_svg(asset.mime), media_type="image/svg+xml")
-    return FileResponse(store.path_of(thumb), media_type="image/jpeg",
-                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
+    return FileResponse(
+        store.path_of(thumb),
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )
 
 
 @router.get("/assets/{ref}/frames/{index}.jpg")
 def asset_frame(request: Request, ref: str, index: int) -> Response:
     store, asset = _asset(request, ref)
     data = studio(request).frames.frame(store, asset, index)
-    return Response(data, media_type="image/jpeg",
-                    headers={"Cache-Control": "private, max-age=31536000, immutable"})
+    return Response(
+        data,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )
 
 
 @router.get("/assets/{ref}/checks/{gate}")
 def asset_check(request: Request, ref: str, gate: str) -> dict[str, Any]:
     """A gate's result with its per-frame curve, measured once per asset and kept."""
     store, asset = _asset(request, ref)
-    if gate not in media.VIEW_GATES + ("first_frame",):
-        raise RouteyardError(f"gate '{gate}' is not shown in the studio",
-                             hint=f"gates: {', '.join(media.VIEW_GATES)}")
+    if gate not in (*media.VIEW_GATES, "first_frame"):
+        raise RouteyardError(
+            f"gate '{gate}' is not shown in the studio",
+            hint=f"gates: {', '.join(media.VIEW_GATES)}",
+        )
     if asset.kind != "video":
         raise MediaError(f"asset {asset.id[:12]} is a {asset.kind}; '{gate}' needs a video")
     return media.gate_result(store, asset, gate)
@@ -391,7 +433,8 @@ def list_annotations(request: Request, ref: str, download: bool = False) -> Resp
     body = {"asset": asset.id, "annotations": store.catalog.annotations(asset.id)}
     headers = (
         {"Content-Disposition": f'attachment; filename="review-{asset.id[:12]}.json"'}
-        if download else {}
+        if download
+        else {}
     )
     return JSONResponse(body, headers=headers)
 
@@ -400,10 +443,13 @@ def list_annotations(request: Request, ref: str, download: bool = False) -> Resp
 def add_annotation(request: Request, ref: str, body: AnnotationIn) -> dict[str, Any]:
     store, asset = _asset(request, ref)
     if body.frame is not None and asset.frames is not None and body.frame >= asset.frames:
-        raise MediaError(f"frame {body.frame} is past the video's {asset.frames} frames",
-                         hint=f"frames are 0..{asset.frames - 1}")
-    new_id = store.catalog.add_annotation(asset.id, frame=body.frame, label=body.label,
-                                          note=body.note)
+        raise MediaError(
+            f"frame {body.frame} is past the video's {asset.frames} frames",
+            hint=f"frames are 0..{asset.frames - 1}",
+        )
+    new_id = store.catalog.add_annotation(
+        asset.id, frame=body.frame, label=body.label, note=body.note
+    )
     return {"id": new_id, "asset": asset.id, **body.model_dump()}
 
 
@@ -417,7 +463,7 @@ def delete_annotation(request: Request, ref: str, annotation_id: int) -> dict[st
 
 @router.post("/masks", status_code=201)
 async def upload_mask(
-    request: Request, file: UploadFile = File(...), image: str = Form(...)
+    request: Request, file: Annotated[UploadFile, File()], image: Annotated[str, Form()]
 ) -> dict[str, Any]:
     """A painted mask for ``image``: type- and size-checked, stored as a mask asset."""
     data = await file.read(media.MASK_MAX_BYTES + 1)
@@ -425,7 +471,9 @@ async def upload_mask(
     def save() -> str:
         store, target = _asset(request, image)
         return media.save_mask(
-            store, data, size=(target.width or 0, target.height or 0),
+            store,
+            data,
+            size=(target.width or 0, target.height or 0),
             source=file.filename or "mask",
         )
 

@@ -84,7 +84,9 @@ class RunManager:
         try:
             await asyncio.wait_for(started.wait(), timeout_s)
         except TimeoutError:
-            raise RouteyardError("the run did not start in time", hint="see the server log") from None
+            raise RouteyardError(
+                "the run did not start in time", hint="see the server log"
+            ) from None
         if live.run_id is None:
             raise live.error or RouteyardError("the run stopped before it started")
         return live.run_id

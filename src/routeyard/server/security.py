@@ -70,13 +70,13 @@ class Gatekeeper(BaseHTTPMiddleware):
                     "this studio needs its token",
                     "send 'Authorization: Bearer $ROUTEYARD_TOKEN' or open the link with ?token=",
                 )
-        if request.method not in SAFE_METHODS and bearer is None:
-            if request.headers.get("x-routeyard") != "1":
-                return _refuse(
-                    403,
-                    f"{request.method} {request.url.path} needs the header 'X-Routeyard: 1'",
-                    "scripts add it (or a bearer token); browsers on other sites cannot",
-                )
+        cross_site_capable = request.method not in SAFE_METHODS and bearer is None
+        if cross_site_capable and request.headers.get("x-routeyard") != "1":
+            return _refuse(
+                403,
+                f"{request.method} {request.url.path} needs the header 'X-Routeyard: 1'",
+                "scripts add it (or a bearer token); browsers on other sites cannot",
+            )
         return await call_next(request)
 
 

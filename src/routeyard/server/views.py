@@ -36,9 +36,9 @@ def gallery(store: Store, filters: dict[str, Any], *, page: int, per_page: int) 
         run_id=store.catalog.resolve_run(filters["run"]) if filters.get("run") else None,
         step=filters.get("step") or None,
         ops=ops_of_stage(filters["stage"]) if filters.get("stage") else None,
-        models=(filters["model"],) if filters.get("model") else (
-            models_of_family(filters["family"]) if filters.get("family") else None
-        ),
+        models=(filters["model"],)
+        if filters.get("model")
+        else (models_of_family(filters["family"]) if filters.get("family") else None),
         kind=filters.get("kind") or None,
         gate=filters.get("gate") or None,
         text=filters.get("q") or None,
@@ -125,13 +125,12 @@ def variants(store: Store, run_ref: str, step: str) -> dict[str, Any]:
     if not branches:
         raise NotFoundError(
             f"run {run.id} has no variants of step '{step}'",
-            hint="variant steps: " + ", ".join(run_detail(store, run.id)["variant_steps"]) or "none",
+            hint="variant steps: " + ", ".join(run_detail(store, run.id)["variant_steps"])
+            or "none",
         )
     branches.sort(key=lambda s: int(BRANCH.match(s.node)["i"]))
     outputs = {a for s in branches for a in s.outputs}
-    chooser = next(
-        (s for s in run.steps if s.op == "select" and outputs & set(s.inputs)), None
-    )
+    chooser = next((s for s in run.steps if s.op == "select" and outputs & set(s.inputs)), None)
     chosen = set(chooser.outputs) if chooser and chooser.status in ("executed", "cached") else set()
     shared = {
         k: v for k, v in branches[0].params.items() if all(b.params.get(k) == v for b in branches)
@@ -148,7 +147,9 @@ def variants(store: Store, run_ref: str, step: str) -> dict[str, Any]:
                 "differs": {k: v for k, v in b.params.items() if k not in shared},
                 "model": b.model,
                 "selected": asset in chosen,
-                "choice": chooser.inputs.index(asset) if chooser and asset in chooser.inputs else None,
+                "choice": chooser.inputs.index(asset)
+                if chooser and asset in chooser.inputs
+                else None,
             }
         )
     return {

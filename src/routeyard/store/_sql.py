@@ -580,7 +580,9 @@ class SqlCatalog(Catalog):
         }
         gates: dict[str, dict[str, bool]] = {}
         for aid, gate, passed in self._conn.execute(
-            sa.select(g.c.asset_id, g.c.gate, g.c.passed).where(g.c.asset_id.in_(ids)).order_by(g.c.id)
+            sa.select(g.c.asset_id, g.c.gate, g.c.passed)
+            .where(g.c.asset_id.in_(ids))
+            .order_by(g.c.id)
         ):
             gates.setdefault(aid, {})[gate] = bool(passed)
         rows = [AssetRow(assets[aid], steps[sid], gates.get(aid, {})) for aid, sid in page]
