@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -76,7 +77,7 @@ def gallery(request: Request, page: int = 1) -> HTMLResponse:
     keys = ("run", "step", "stage", "model", "family", "kind", "gate", "q")
     filters = {k: request.query_params.get(k) or "" for k in keys}
     data = views.gallery(s.store(), filters, page=max(page, 1), per_page=60)
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,
         "gallery.html",

@@ -95,6 +95,7 @@ class RunManager:
         if live.run_id is None:
             live.run_id = row["run_id"]
             self.live[live.run_id] = live
+            self._forget_old()
             started.set()
         live.events.append(row)
         for queue in live.listeners:
@@ -113,6 +114,12 @@ class RunManager:
         for queue in live.listeners:
             queue.put_nowait(None)
         live.listeners.clear()
+
+    def _forget_old(self, keep: int = 50) -> None:
+        """Finished runs replay from the store; only recent ones stay in memory."""
+        done = [rid for rid, live in self.live.items() if live.finished]
+        for rid in done[: max(0, len(done) - keep)]:
+            del self.live[rid]
 
     def listen(self, run_id: str) -> tuple[list[dict[str, Any]], asyncio.Queue | None]:
         """The events so far and a queue of the ones to come (``None`` ends it);
