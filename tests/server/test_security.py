@@ -156,6 +156,11 @@ def _png(size, mode="L"):
     return buf.getvalue()
 
 
+def test_oversized_bodies_are_refused_before_they_are_read(client):
+    r = client.post("/api/masks", content=b"x" * 10, headers={"Content-Length": str(64 * 2**20)})
+    assert r.status_code == 413 and "MiB limit" in r.json()["error"]
+
+
 def test_uploads_are_type_and_size_checked(client):
     big = b"steps:\n" + b"#" * (300 * 1024)
     r = client.post("/api/briefs", files={"file": ("big.yaml", big, "text/yaml")})

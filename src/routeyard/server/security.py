@@ -28,6 +28,7 @@ from routeyard.pipeline.plan import build
 from routeyard.pipeline.spec import PipelineSpec
 
 COOKIE = "routeyard_token"
+MAX_BODY_BYTES = 32 * 1024 * 1024  # above the largest upload (a 25 MiB mask) plus form overhead
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
@@ -55,6 +56,13 @@ class Gatekeeper(BaseHTTPMiddleware):
         host = (request.headers.get("host") or "").rsplit(":", 1)[0]
         if self.loopback and not is_loopback(host):
             return _refuse(403, f"host '{host}' is not this studio", "open it as 127.0.0.1")
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _refuse(
+                413,
+                f"request body of {length} bytes is over the {MAX_BODY_BYTES // 2**20} MiB limit",
+                "masks are PNGs at the image's size; pipelines are a few KiB",
+            )
         bearer = _bearer(request)
         if self.token is not None:
             given = request.query_params.get("token")
