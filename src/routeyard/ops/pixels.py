@@ -53,6 +53,12 @@ def load_mask(path: Path, *, where: str, size: tuple[int, int]) -> np.ndarray:
             f"{where}: mask is {img.size[0]}x{img.size[1]} but the image is {size[0]}x{size[1]}; "
             "paint the mask at the image's size"
         )
+    return mask_pixels(img)
+
+
+def mask_pixels(img: Image.Image) -> np.ndarray:
+    """What a mask image selects: white where opaque (a transparent PNG's clear
+    pixels are unselected whatever their colour)."""
     if img.mode in ("RGBA", "LA"):
         alpha = np.asarray(img.getchannel("A"))
         grey = np.asarray(img.convert("L"))

@@ -21,6 +21,8 @@ import numpy as np
 from PIL import Image
 
 from routeyard.errors import MediaError, RouteyardError
+from routeyard.ops.pixels import mask_pixels
+from routeyard.ops.video import read_frames
 from routeyard.store import AssetRecord, Store
 
 THUMB_PX = 320
@@ -42,7 +44,9 @@ def thumbnail(store: Store, asset: AssetRecord) -> str | None:
             img.load()
             picture = _flatten(img)
     elif asset.kind == "video":
-        picture = Image.fromarray(next(iter_frames(store.path_of(asset.id))))
+        picture = Image.fromarray(
+            next(read_frames(store.path_of(asset.id), where=f"asset {asset.id[:12]}"))
+        )
     else:
         return None
     picture.thumbnail((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS)
@@ -75,14 +79,6 @@ def _flatten(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def iter_frames(path: Path):
-    import av
-
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            yield frame.to_ndarray(format="rgb24")
-
-
 class FrameCache:
     """Recently viewed videos, decoded once into JPEG frames (review pages step through them)."""
 
@@ -97,7 +93,10 @@ class FrameCache:
         with self._lock:
             frames = self._videos.get(asset.id)
             if frames is None:
-                frames = [_jpeg(f) for f in iter_frames(store.path_of(asset.id))]
+                frames = [
+                    _jpeg(f)
+                    for f in read_frames(store.path_of(asset.id), where=f"asset {asset.id[:12]}")
+                ]
                 self._videos[asset.id] = frames
                 while len(self._videos) > self._size:
                     self._videos.popitem(last=False)
@@ -161,12 +160,7 @@ def save_mask(store: Store, data: bytes, *, size: tuple[int, int], source: str) 
                     f"{size[0]}x{size[1]}",
                     hint="paint the mask at the image's size",
                 )
-            if img.mode in ("RGBA", "LA"):
-                alpha = np.asarray(img.getchannel("A")) > 127
-                grey = np.asarray(img.convert("L")) > 127
-                selected = alpha & grey if not alpha.all() else grey
-            else:
-                selected = np.asarray(img.convert("L")) > 127
+            selected = mask_pixels(img)
     except (OSError, Image.DecompressionBombError) as exc:
         raise MediaError(f"{source}: not an image ({exc})", hint="send a PNG") from None
     if not selected.any():

@@ -111,15 +111,14 @@ def asset_page(request: Request, ref: str) -> HTMLResponse:
 def mask_page(request: Request, run: str, node: str) -> HTMLResponse:
     s = _studio(request)
     store = s.store()
-    record = store.catalog.get_run(store.catalog.resolve_run(run))
-    step = next((x for x in record.steps if x.node == node), None)
-    if step is None or step.op not in ("inpaint", "remove_object") or not step.inputs:
+    step = views.find_step(store, run, node)
+    if step.op not in ("inpaint", "remove_object") or not step.inputs:
         raise NotFoundError(
-            f"run {record.id} has no inpaint or remove_object step '{node}'",
+            f"step '{node}' of run {step.run_id} is a {step.op}, not an inpaint or remove_object",
             hint="open the mask editor from such a step in the lineage graph",
         )
     image = store.catalog.get_asset(step.inputs[0])
-    return render(request, "mask.html", "gallery", run=record, step=step, image=image)
+    return render(request, "mask.html", "gallery", run_id=step.run_id, step=step, image=image)
 
 
 @router.get("/runs/{run}/variants/{step}", response_class=HTMLResponse)

@@ -166,7 +166,11 @@ async def rerun(request: Request, run: str, body: RerunIn) -> dict[str, Any]:
         run_id = s.store().catalog.resolve_run(run)
         sets = dict(body.sets)
         if body.params_yaml is not None:
-            sets.update(_changed_params(_step(s.store(), run_id, body.from_step), body.params_yaml))
+            sets.update(
+                _changed_params(
+                    views.find_step(s.store(), run_id, body.from_step), body.params_yaml
+                )
+            )
         return run_id, {k: _resolve_value(s, v) for k, v in sets.items()}
 
     run_id, sets = await run_in_threadpool(prepare)
@@ -278,7 +282,7 @@ def export_zip(request: Request, run: str) -> Response:
 @router.get("/runs/{run}/steps/{node}")
 def get_step(request: Request, run: str, node: str) -> dict[str, Any]:
     store = studio(request).store()
-    step = _step(store, run, node)
+    step = views.find_step(store, run, node)
     return {
         "run": step.run_id,
         "node": step.node,
@@ -302,23 +306,12 @@ def get_step(request: Request, run: str, node: str) -> dict[str, Any]:
 def step_region(request: Request, run: str, node: str) -> Response:
     """The area an inpaint/remove step fills now, white on black (the mask editor's start)."""
     store = studio(request).store()
-    step = _step(store, run, node)
+    step = views.find_step(store, run, node)
     if not step.inputs:
         raise NotFoundError(f"step '{node}' has no input image")
     image = store.catalog.get_asset(step.inputs[0])
     return Response(
         media.current_region(store, step.params, step.op, image), media_type="image/png"
-    )
-
-
-def _step(store, run: str, node: str):
-    record = store.catalog.get_run(store.catalog.resolve_run(run))
-    for step in record.steps:
-        if step.node == node:
-            return step
-    raise NotFoundError(
-        f"run {record.id} has no step '{node}'",
-        hint="steps: " + ", ".join(s.node for s in record.steps),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from routeyard import api, ops
 from routeyard.catalog import load as load_catalog
 from routeyard.errors import NotFoundError
-from routeyard.store import Store, provenance
+from routeyard.store import StepRecord, Store, provenance
 from routeyard.store._common import AssetQuery
 
 BRANCH = re.compile(r"^(?P<step>.+)\[(?P<i>\d+)\]$")
@@ -77,6 +77,18 @@ def run_detail(store: Store, run_ref: str) -> dict[str, Any]:
     )
     obj["deliverables"] = api.deliverables(run)
     return obj
+
+
+def find_step(store: Store, run_ref: str, node: str) -> StepRecord:
+    """A step of a run by its node name (``clean``, ``motion[1]``)."""
+    record = store.catalog.get_run(store.catalog.resolve_run(run_ref))
+    for step in record.steps:
+        if step.node == node:
+            return step
+    raise NotFoundError(
+        f"run {record.id} has no step '{node}'",
+        hint="steps: " + ", ".join(s.node for s in record.steps),
+    )
 
 
 def lineage_graph(store: Store, asset_id: str) -> dict[str, Any]:
