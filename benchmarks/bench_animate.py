@@ -21,9 +21,9 @@ import sys, time, resource
 from pathlib import Path
 from skimage import data
 from routeyard.ops.animate import cover
-from routeyard.ops.matte import subject_matte
+from routeyard.media.matte import subject_matte
 from routeyard.ops.parallax import build_layers, frames
-from routeyard.ops.video import Mp4Writer
+from routeyard.media.video import Mp4Writer
 seconds, move, out = float(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 still = data.astronaut()
 t0 = time.perf_counter()

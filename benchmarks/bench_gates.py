@@ -22,9 +22,9 @@ import sys
 from pathlib import Path
 from skimage import data
 from routeyard.ops.animate import cover
-from routeyard.ops.matte import subject_matte
+from routeyard.media.matte import subject_matte
 from routeyard.ops.parallax import build_layers, frames
-from routeyard.ops.video import Mp4Writer
+from routeyard.media.video import Mp4Writer
 seconds, out = float(sys.argv[1]), Path(sys.argv[2])
 still = data.astronaut()
 layers = build_layers(cover(still, (1280, 720)), cover(subject_matte(still), (1280, 720)))

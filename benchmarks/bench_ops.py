@@ -15,12 +15,12 @@ import numpy as np
 from PIL import Image
 from skimage import data as skdata
 
-from routeyard.ops import faces
+from routeyard.media import faces
+from routeyard.media.matte import subject_matte
 from routeyard.ops.composite import CompositeParams, paint, place
 from routeyard.ops.depth import DepthCuesParams, enhance
 from routeyard.ops.fonts import find_font
 from routeyard.ops.inpaint import fill
-from routeyard.ops.matte import subject_matte
 from routeyard.ops.restore import noise_sigma, upscale
 from routeyard.ops.typeset import TypesetParams, draw, fit
 
@@ -80,8 +80,7 @@ def main() -> None:
     }
     if faces.available():
         import matplotlib.cbook
-
-        from routeyard.ops.faceswap import FaceSwapParams, swap
+        from routeyard.media.faceswap import FaceSwapParams, swap
 
         with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
             donor = np.asarray(Image.open(f).convert("RGB"))

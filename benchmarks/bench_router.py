@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import random
 import statistics
+import sys
 import time
+from pathlib import Path
 
-from routeyard import catalog as cat
-from routeyard import ops
-from routeyard.brief import Brief
-from routeyard.routing.evaluation import all_keys, evaluate
-from routeyard.routing.router import CatalogRouter
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the evaluation harnesses live in tests/support
+
+from tests.support.evaluation import all_keys, evaluate  # noqa: E402
+
+from routeyard import catalog as cat  # noqa: E402
+from routeyard import ops  # noqa: E402
+from routeyard.brief import Brief  # noqa: E402
+from routeyard.routing.router import CatalogRouter  # noqa: E402
 
 BRIEFS = [
     Brief(prompt="A billboard over a highway", text="SUMMER DROP", motion="cinematic"),
@@ -29,7 +35,7 @@ BRIEFS = [
 
 
 def padded(size: int) -> cat.Catalog:
-    base = cat.load()
+    base = cat.load().with_local(ops.all_ops())
     rng = random.Random(0)
     hosted = [m for m in base.models if m.hosted]
     extra = []

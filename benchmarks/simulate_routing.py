@@ -16,8 +16,12 @@ cost trade-off of the four policies, with the learning router.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from routeyard.routing.simulation import SEEDS, cumulative, mean_curve, simulate
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the evaluation harnesses live in tests/support
+
+from tests.support.simulation import SEEDS, cumulative, mean_curve, simulate  # noqa: E402
 
 
 def main() -> None:

@@ -15,11 +15,64 @@ from typing import Any
 
 import yaml
 
+from routeyard import config
 from routeyard.errors import NotFoundError, PipelineError, RouteyardError
 from routeyard.pipeline import spec as specs
 from routeyard.pipeline.engine import Engine
 from routeyard.pipeline.events import Subscriber
+from routeyard.providers import Provider, hosted_providers, settings
+from routeyard.routing import Router
+from routeyard.routing.cooldown import Cooldowns
+from routeyard.routing.learning import Learner
+from routeyard.routing.router import CatalogRouter
 from routeyard.store import RunRecord, Store, VerifyReport, provenance
+
+# One per process, shared by every engine: a model that keeps failing is
+# skipped by the next run too, not rediscovered by each.
+_COOLDOWNS = Cooldowns()
+
+
+def known_secrets() -> list[str]:
+    """Credential values to mask everywhere (``config.known_secrets``)."""
+    return config.known_secrets()
+
+
+def build_engine(
+    store: Store,
+    *,
+    subscribers: list[Subscriber] | None = None,
+    hosted: bool = True,
+    providers: dict[str, Provider] | None = None,
+    router: Router | None = None,
+    cooldowns: Cooldowns | None = None,
+    **options: Any,
+) -> Engine:
+    """The composition root: the engine with its providers, router, learner,
+    cooldowns and secrets, built from this process's configuration."""
+    adapters = {**(hosted_providers() if hosted else {}), **(providers or {})}
+    cooldowns = cooldowns or getattr(router, "cooldowns", None) or _COOLDOWNS
+    if router is None:
+        router = CatalogRouter(
+            providers=["local", *adapters],
+            env=settings.available_credentials(),
+            cooldowns=cooldowns,
+            learned=Learner.from_rows(store.catalog.learning_outcomes(gate_versions())),
+        )
+    return Engine(
+        store,
+        router=router,
+        providers=adapters,
+        cooldowns=cooldowns,
+        subscribers=subscribers,
+        secrets=known_secrets(),
+        **options,
+    )
+
+
+def gate_versions() -> dict[str, str]:
+    from routeyard.checks import versions
+
+    return versions()
 
 
 def load_pipeline(
@@ -89,7 +142,7 @@ def run_pipeline(
     if guard is not None:
         guard(spec)
     with Store.open(home) as store:
-        engine = Engine(store, subscribers=subscribers, **(engine_options or {}))
+        engine = build_engine(store, subscribers=subscribers, **(engine_options or {}))
         run_id = _drive(lambda: engine.run(spec, pipeline_path=path), control)
         return run_object(store.catalog.get_run(run_id), store.catalog)
 
@@ -130,7 +183,7 @@ def rerun(
             ) from None
         if guard is not None:
             guard(spec)
-        engine = Engine(store, subscribers=subscribers, **(engine_options or {}))
+        engine = build_engine(store, subscribers=subscribers, **(engine_options or {}))
         run_id = _drive(
             lambda: engine.run(
                 spec,
@@ -193,7 +246,9 @@ def list_runs(*, home: str | Path | None = None, limit: int = 20) -> list[dict[s
 
 def lineage(asset_ref: str, *, home: str | Path | None = None) -> dict[str, Any]:
     with Store.open(home) as store:
-        return provenance.lineage(store.catalog, store.catalog.resolve_asset(asset_ref))
+        return provenance.lineage(
+            store.catalog, store.catalog.resolve_asset(asset_ref), secrets=known_secrets()
+        )
 
 
 def export_run(run_ref: str, dest: str | Path, *, home: str | Path | None = None) -> dict[str, Any]:
@@ -212,6 +267,7 @@ def export_run(run_ref: str, dest: str | Path, *, home: str | Path | None = None
             assets,
             Path(dest),
             extra={"run": run.id, "status": run.status, "pipeline": run.pipeline_path},
+            secrets=known_secrets(),
         )
 
 
@@ -347,21 +403,27 @@ def route(
     path: str | Path, *, stage: str | None = None, dry_run: bool = False
 ) -> list[dict[str, Any]]:
     """The route of every step (or recipe stage) of a brief or pipeline file, explained."""
-    from routeyard.routing import planning
+    from routeyard.pipeline import planning
 
-    return planning.route(path, stage=stage, dry_run=dry_run, providers=_adapters())
+    return planning.route(
+        path,
+        stage=stage,
+        dry_run=dry_run,
+        providers=_adapters(),
+        env=settings.available_credentials(),
+    )
 
 
 def plan_dry_run(path: str | Path) -> dict[str, Any]:
     """Every step's route, the plan's estimated cost and time; nothing is spent."""
-    from routeyard.routing import planning
+    from routeyard.pipeline import planning
 
-    return planning.dry_run(path, providers=_adapters())
+    return planning.dry_run(path, providers=_adapters(), env=settings.available_credentials())
 
 
 def models() -> list[dict[str, Any]]:
     """The catalog, one summary row per model."""
-    from routeyard import catalog
+    from routeyard import catalog, ops
 
     return [
         {
@@ -373,15 +435,15 @@ def models() -> list[dict[str, Any]]:
             "providers": [h.provider for h in m.hosts],
             "traits": {k: t.value for k, t in m.traits.items()},
         }
-        for m in catalog.load().models
+        for m in catalog.load().with_local(ops.all_ops()).models
     ]
 
 
 def model(model_id: str) -> dict[str, Any]:
     """One catalog entry in full, with its trait sources spelled out."""
-    from routeyard import catalog
+    from routeyard import catalog, ops
 
-    cat = catalog.load()
+    cat = catalog.load().with_local(ops.all_ops())
     m = cat.get(model_id)
     if m is None:
         import difflib
@@ -405,7 +467,7 @@ def model_stats(*, home: str | Path | None = None) -> list[dict[str, Any]]:
     from routeyard.routing.learning import Learner
 
     with Store.open(home) as store:
-        return Learner.from_rows(store.catalog.learning_outcomes()).stats()
+        return Learner.from_rows(store.catalog.learning_outcomes(gate_versions())).stats()
 
 
 def record_outcome(
@@ -510,7 +572,7 @@ def providers_check(timeout_s: float = 15.0) -> list[dict[str, Any]]:
     async def everything() -> list[dict[str, Any]]:
         return list(await asyncio.gather(*(one(n, a) for n, a in adapters.items())))
 
-    rows = redact(asyncio.run(everything()))
+    rows = redact(asyncio.run(everything()), known_secrets())
     if config_file_readable_by_others():
         for row in rows:
             if row["source"] and "config file" in row["source"]:

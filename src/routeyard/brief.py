@@ -48,3 +48,13 @@ class Brief(BaseModel):
     exclude: list[str] = Field(default_factory=list)
     # Thompson-sample the learned pass rates instead of using their means.
     explore: bool = False
+
+    def learning_tags(self) -> list[str]:
+        """What gate outcomes are recorded (and the router learns) against:
+        the brief's own tags, its style and motion, and whether it has text.
+
+        (Named so, not ``tags()``: ``tags`` is the field the operator writes.)
+        """
+        tags = list(self.tags)
+        tags += [f"{k}:{v}" for k, v in (("style", self.style), ("motion", self.motion)) if v]
+        return tags + (["text"] if self.text else [])

@@ -10,33 +10,65 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
-from rich.tree import Tree
 
-from routeyard import api
 from routeyard.errors import RouteyardError
-from routeyard.pipeline.events import Event
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
+
+    from routeyard.pipeline.events import Event
+
+
+def _api() -> ModuleType:
+    """``routeyard.api``, imported on first use: ``--help`` and ``--version`` must
+    not pay for OpenCV, PyAV, SQLAlchemy and FastAPI."""
+    from routeyard import api
+
+    return api
+
 
 app = typer.Typer(
     add_completion=False,
+    # Plain help: Typer's Rich help formatting imports Markdown and Pygments
+    # (~0.15 s) before a single line is shown.
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="Route a creative brief through generative models, with lineage and re-runs.",
 )
-store_app = typer.Typer(no_args_is_help=True, help="Inspect and check the store.")
+store_app = typer.Typer(
+    no_args_is_help=True, help="Inspect and check the store.", rich_markup_mode=None
+)
 app.add_typer(store_app, name="store")
 providers_app = typer.Typer(
-    help="Hosted providers: keys, endpoints, reachability.", no_args_is_help=True
+    help="Hosted providers: keys, endpoints, reachability.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(providers_app, name="providers")
 
-out = Console()
-err = Console(stderr=True)
+
+class _Console:
+    """A Rich console made on first use: Rich's import is paid only by output."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return getattr(self._console, name)
+
+
+out = _Console(stderr=False)
+err = _Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 HomeOpt = Annotated[
@@ -51,6 +83,14 @@ class _ProgressDisplay:
     FINAL: ClassVar[set[str]] = {"finished", "cached", "failed", "skipped", "cancelled"}
 
     def __init__(self, enabled: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.run_id: str | None = None
         self.enabled = enabled
         self.progress = Progress(
@@ -90,11 +130,39 @@ class _ProgressDisplay:
             self.progress.stop()
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from routeyard import __version__
+
+        sys.stdout.write(f"routeyard {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Log everything to stderr (credentials masked).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Route a creative brief through generative models, with lineage and re-runs."""
+    from routeyard import config, logs
+
+    logs.to_stderr(verbose, config.known_secrets())
+
+
 def _emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _print_run(run: dict[str, Any]) -> None:
+    from rich.table import Table
+
     colour = {"done": "green", "failed": "red", "cancelled": "yellow"}.get(run["status"], "white")
     title = f"run {run['run']} — [{colour}]{run['status']}[/]"
     if run.get("parent_run"):
@@ -139,7 +207,7 @@ def run(
     home: HomeOpt = None,
 ) -> None:
     """Run a pipeline; finished steps of earlier runs are reused from the cache."""
-    result = _run_with_progress(lambda subs: api.run_pipeline(file, home=home, subscribers=subs))
+    result = _run_with_progress(lambda subs: _api().run_pipeline(file, home=home, subscribers=subs))
     _emit_json(result) if as_json else _print_run(result)
     if result["status"] != "done":
         raise typer.Exit(1)
@@ -158,9 +226,9 @@ def rerun(
     home: HomeOpt = None,
 ) -> None:
     """Re-run from one step: it and its descendants execute, everything upstream is cached."""
-    overrides = api.parse_sets(sets or [])
+    overrides = _api().parse_sets(sets or [])
     result = _run_with_progress(
-        lambda subs: api.rerun(run_ref, from_step, overrides, home=home, subscribers=subs)
+        lambda subs: _api().rerun(run_ref, from_step, overrides, home=home, subscribers=subs)
     )
     _emit_json(result) if as_json else _print_run(result)
     if result["status"] != "done":
@@ -177,8 +245,10 @@ def show(
     home: HomeOpt = None,
 ) -> None:
     """Show a past run (default: the last one), or list runs."""
+    from rich.table import Table
+
     if list_all:
-        runs = api.list_runs(home=home)
+        runs = _api().list_runs(home=home)
         if as_json:
             _emit_json(runs)
             return
@@ -193,7 +263,7 @@ def show(
             )
         out.print(table)
         return
-    result = api.show_run(run_ref, home=home)
+    result = _api().show_run(run_ref, home=home)
     _emit_json(result) if as_json else _print_run(result)
 
 
@@ -204,7 +274,9 @@ def lineage(
     home: HomeOpt = None,
 ) -> None:
     """Trace an asset back to its sources: op, model, provider, prompt, seed, params."""
-    tree = api.lineage(asset, home=home)
+    from rich.tree import Tree
+
+    tree = _api().lineage(asset, home=home)
     if as_json:
         _emit_json(tree)
         return
@@ -243,7 +315,7 @@ def export_cmd(
     home: HomeOpt = None,
 ) -> None:
     """Write a run's deliverables with embedded provenance and a provenance.json sidecar."""
-    sidecar = api.export_run(run_ref, dest, home=home)
+    sidecar = _api().export_run(run_ref, dest, home=home)
     if as_json:
         _emit_json({"dir": str(dest), "files": [d["file"] for d in sidecar["deliverables"]]})
         return
@@ -284,8 +356,10 @@ def check_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Score a file with one quality gate; exit 1 when it fails."""
+    from rich.text import Text
+
     params = {"text": text, "deliver": deliver, "min": minimum}
-    result = api.check(gate, list(files), ref=ref, params=params, plot=plot)
+    result = _api().check(gate, list(files), ref=ref, params=params, plot=plot)
     if as_json:
         _emit_json(result)
     else:
@@ -302,7 +376,9 @@ def check_cmd(
         raise typer.Exit(1)
 
 
-models_app = typer.Typer(help="The model catalog and what the router learned.")
+models_app = typer.Typer(
+    help="The model catalog and what the router learned.", rich_markup_mode=None
+)
 app.add_typer(models_app, name="models")
 
 
@@ -323,7 +399,7 @@ def route_cmd(
     """Choose the model for every stage of a brief, with the reason; exit 1 if one has none."""
     if stage is not None and stage not in ("base", "refine", "motion"):
         raise RouteyardError(f"--stage '{stage}' is not a stage", hint="use base, refine or motion")
-    stages = api.route(file, stage=stage, dry_run=dry_run)
+    stages = _api().route(file, stage=stage, dry_run=dry_run)
     if as_json:
         _emit_json(stages)
     else:
@@ -334,6 +410,9 @@ def route_cmd(
 
 
 def _print_route(s: dict[str, Any], explain: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     head = f"[bold]{s['step']}[/] ({s['op']}, {s['stage']})"
     if s["chosen"] is None:
         out.print(f"{head}: [red]no route[/] — {s['error']}")
@@ -376,11 +455,14 @@ def plan_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Show every step's route, the estimated cost and time (needs --dry-run)."""
+    from rich.table import Table
+    from rich.text import Text
+
     if not dry_run:
         raise RouteyardError(
             "plan only runs as a dry run", hint="add --dry-run (or use `routeyard run`)"
         )
-    plan = api.plan_dry_run(file)
+    plan = _api().plan_dry_run(file)
     if as_json:
         _emit_json(plan)
         return
@@ -409,9 +491,11 @@ def plan_cmd(
 @models_app.callback(invoke_without_command=True)
 def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the catalog (subcommands: show ID, stats)."""
+    from rich.table import Table
+
     if ctx.invoked_subcommand:
         return
-    rows = api.models()
+    rows = _api().models()
     if as_json:
         _emit_json(rows)
         return
@@ -431,7 +515,9 @@ def models_show(
     model_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False
 ) -> None:
     """One model: traits with their sources, limits, price, hosts and their keys."""
-    m = api.model(model_id)
+    from rich.text import Text
+
+    m = _api().model(model_id)
     if as_json:
         _emit_json(m)
         return
@@ -452,7 +538,9 @@ def models_show(
 @models_app.command("stats")
 def models_stats(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
     """What the router learned: gate pass rates per model, stage and brief tag."""
-    rows = api.model_stats(home=home)
+    from rich.table import Table
+
+    rows = _api().model_stats(home=home)
     if as_json:
         _emit_json(rows)
         return
@@ -483,7 +571,7 @@ def models_stats(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
 @store_app.command("verify")
 def store_verify(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
     """Re-hash every blob; report corrupt, missing and orphaned blobs."""
-    report = api.verify_store(home=home)
+    report = _api().verify_store(home=home)
     if as_json:
         _emit_json(
             {
@@ -519,7 +607,9 @@ def costs_cmd(
     home: HomeOpt = None,
 ) -> None:
     """What hosted jobs cost, in each provider's billing unit, estimated and actual."""
-    report = api.costs(run_ref, home=home)
+    from rich.table import Table
+
+    report = _api().costs(run_ref, home=home)
     if as_json:
         _emit_json(report)
         return
@@ -560,7 +650,10 @@ def costs_cmd(
 @providers_app.command("check")
 def providers_check_cmd(as_json: JsonOpt = False) -> None:
     """Which providers have keys and answer a cheap authenticated call (spends nothing)."""
-    rows = api.providers_check()
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = _api().providers_check()
     if as_json:
         _emit_json(rows)
     else:
@@ -608,6 +701,8 @@ def serve_cmd(
 def main(argv: list[str] | None = None) -> None:
     """Entry point. Typer reports usage errors and exit codes itself (standalone
     mode); routeyard's own errors are printed here as one line plus a hint."""
+    from rich.text import Text
+
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="routeyard", standalone_mode=True)
@@ -616,7 +711,7 @@ def main(argv: list[str] | None = None) -> None:
         err.print(Text("error: ", style="red") + Text(exc.message), highlight=False, soft_wrap=True)
         if exc.hint:
             err.print(Text(f"hint: {exc.hint}"), highlight=False, soft_wrap=True)
-        sys.exit(130 if exc.message.startswith("cancelled") else exc.exit_code)
+        sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,15 +1,28 @@
 """Configuration read from the environment, in one place.
 
+This is the only module that reads ``os.environ`` or the providers config
+file; everything else is handed what it needs (the router its credentials,
+redaction its secret values), which keeps the cores pure and testable.
+
 ``ROUTEYARD_HOME`` picks the store folder (default ``./.routeyard``);
 ``ROUTEYARD_PLUGINS`` names extra modules (comma-separated) that register ops
-or providers, so a team can add an op without packaging it.
+or providers, so a team can add an op without packaging it;
+``ROUTEYARD_CONFIG`` the providers config file (default
+``~/.config/routeyard/providers.yaml``); ``ROUTEYARD_CATALOG`` a model
+catalog to use instead of the packaged one.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from routeyard.errors import ConfigError
 
 DEFAULT_HOME = ".routeyard"
 # Local ops are CPU-bound: more workers than cores only adds contention.
@@ -19,15 +32,31 @@ DEFAULT_HOSTED_CONCURRENCY = 4
 MAX_IMAGE_PIXELS = 120_000_000
 
 
+def env(name: str) -> str | None:
+    """One environment variable, or None when unset or empty."""
+    return os.environ.get(name) or None
+
+
+def environ() -> Mapping[str, str]:
+    """The whole environment, read-only (credential lookup and redaction)."""
+    return os.environ
+
+
 def store_home(explicit: str | Path | None = None) -> Path:
     """The store folder: an explicit path, else ``ROUTEYARD_HOME``, else ``./.routeyard``."""
     if explicit is not None:
         return Path(explicit)
-    return Path(os.environ.get("ROUTEYARD_HOME") or DEFAULT_HOME)
+    return Path(env("ROUTEYARD_HOME") or DEFAULT_HOME)
+
+
+def catalog_path() -> Path | None:
+    """A model catalog to use instead of the packaged one (``ROUTEYARD_CATALOG``)."""
+    value = env("ROUTEYARD_CATALOG")
+    return Path(value) if value else None
 
 
 def plugin_modules() -> list[str]:
-    raw = os.environ.get("ROUTEYARD_PLUGINS", "")
+    raw = env("ROUTEYARD_PLUGINS") or ""
     return [m.strip() for m in raw.split(",") if m.strip()]
 
 
@@ -57,3 +86,94 @@ class Limits:
 
     def for_model(self, provider: str, model: str) -> int | None:
         return self.per_key.get(f"{provider}/{model}")
+
+
+def database_url() -> str | None:
+    """A catalog database other than the store's SQLite file (``ROUTEYARD_DATABASE_URL``)."""
+    return env("ROUTEYARD_DATABASE_URL")
+
+
+def studio_token() -> str | None:
+    """The token a non-loopback studio requires (``ROUTEYARD_TOKEN``)."""
+    return env("ROUTEYARD_TOKEN")
+
+
+def providers_config_path() -> Path:
+    explicit = env("ROUTEYARD_CONFIG")
+    if explicit:
+        return Path(explicit)
+    base = env("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "routeyard" / "providers.yaml"
+
+
+@functools.lru_cache(maxsize=8)
+def _read_providers_config(path: str, mtime: float) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(
+            f"{path}{where}: not valid YAML",
+            hint="one section per provider, e.g. `fal: {FAL_KEY: …}`",
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of provider sections")
+    for name, section in data.items():
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: section '{name}' must be a mapping")
+    return data
+
+
+def providers_config() -> dict[str, Any]:
+    """The providers config file's sections, or {} when there is none (re-read when it changes)."""
+    path = providers_config_path()
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    return _read_providers_config(str(path), st.st_mtime)
+
+
+# The non-credential fields of a provider's section in the config file.
+PROVIDER_SETTING_FIELDS = frozenset(
+    {
+        "base_url",
+        "concurrency",
+        "requests_per_minute",
+        "timeout_s",
+        "poll_initial_s",
+        "poll_cap_s",
+        "download_timeout_s",
+        "prefer_wait_s",
+    }
+)
+
+
+def known_secrets() -> list[str]:
+    """Credential values to mask everywhere: credential-looking environment
+    variables, and every value of the providers config file that is not a
+    plain setting (its keys)."""
+    from routeyard.secrets import secret_values
+
+    try:
+        sections = providers_config()
+    except ConfigError:
+        sections = {}
+    held = [
+        str(v)
+        for section in sections.values()
+        for k, v in section.items()
+        if k not in PROVIDER_SETTING_FIELDS and v is not None
+    ]
+    return secret_values(environ(), held)
+
+
+def providers_config_readable_by_others() -> bool:
+    """A key file others can read is worth a warning in `providers check`."""
+    try:
+        return bool(providers_config_path().stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
+    except OSError:
+        return False

@@ -29,6 +29,10 @@ class PipelineError(RouteyardError):
     exit_code = 2
 
 
+class ConfigError(RouteyardError):
+    """The providers config file (or another setting) is malformed or misspelt."""
+
+
 class StoreError(RouteyardError):
     """The store cannot be opened, written or trusted."""
 
@@ -51,3 +55,66 @@ class MediaError(RouteyardError):
 
 class BudgetExceededError(RouteyardError):
     """A step's estimated cost exceeds what is left of the brief's budget."""
+
+    exit_code = 6
+
+
+class CancelledByUser(RouteyardError):
+    """The operator stopped a run (Ctrl-C, SIGTERM, the studio's Cancel)."""
+
+    exit_code = 130
+
+
+class OpInputError(RouteyardError):
+    """An op cannot work with these inputs or parameters: not worth a retry or fallback."""
+
+    exit_code = 2
+
+
+class ProviderError(RouteyardError):
+    """A provider failed a task. The kind decides what the engine does next.
+
+    ``retryable`` kinds are retried with backoff on the same model;
+    ``falls_back`` kinds move on to the next model of the route's chain;
+    the others (bad input, a missing key) would fail on every model, so they
+    end the step.
+    """
+
+    exit_code = 5
+    kind = "permanent"
+    retryable = False
+    falls_back = True
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class TransientError(ProviderError):
+    kind = "transient"
+    retryable = True
+
+
+class RateLimitedError(ProviderError):
+    kind = "rate_limited"
+    retryable = True
+
+
+class PolicyRejectedError(ProviderError):
+    kind = "rejected_by_policy"
+
+
+class InvalidInputError(ProviderError):
+    kind = "invalid_input"
+    falls_back = False
+
+
+class AuthError(ProviderError):
+    kind = "auth"
+    falls_back = False
+
+
+class PermanentError(ProviderError):
+    kind = "permanent"

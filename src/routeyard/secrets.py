@@ -1,14 +1,17 @@
-"""Keep credentials out of logs, the store and exported provenance.
+"""Keep credentials out of logs, the store and exported provenance. Pure: no I/O.
 
 Two nets: any mapping key that names a secret (``api_key``, ``token``,
-``authorization``…) has its value replaced, and any string that contains the
-value of a credential environment variable is masked wherever it appears.
+``authorization``…) has its value replaced, and any string that contains a
+known credential value is masked wherever it appears. The known values are
+handed in (``api`` gathers them from ``config``: credential-looking
+environment variables, the providers config file, and tokens derived from
+them), so this module reads nothing itself.
 """
 
 from __future__ import annotations
 
-import os
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 REDACTED = "***"
@@ -16,23 +19,20 @@ _SECRET_KEY = re.compile(
     r"(api[_-]?key|secret|token|password|passwd|authorization|credential)", re.I
 )
 _SECRET_ENV = re.compile(r"(_KEY|_TOKEN|_SECRET|_PASSWORD|_CREDENTIALS)$")
+# Shorter values are too likely to occur in ordinary text ("1", "true") to be
+# masked wherever they appear; keys of real providers are far longer.
 _MIN_SECRET_LEN = 8
 
 
-def secret_values() -> list[str]:
-    """Values of credential-looking environment variables, longest first."""
-    values = {
-        v for k, v in os.environ.items() if _SECRET_ENV.search(k) and len(v) >= _MIN_SECRET_LEN
-    }
-    from routeyard.providers.settings import file_secrets  # keys kept in the config file
-
-    values |= {v for v in file_secrets() if len(v) >= _MIN_SECRET_LEN}
+def secret_values(environ: Mapping[str, str], extra: Iterable[str] = ()) -> list[str]:
+    """Values of credential-looking variables in ``environ`` plus ``extra``, longest first."""
+    values = {v for k, v in environ.items() if _SECRET_ENV.search(k) and len(v) >= _MIN_SECRET_LEN}
+    values |= {v for v in extra if v and len(v) >= _MIN_SECRET_LEN}
     return sorted(values, key=len, reverse=True)
 
 
-def redact(value: Any, _secrets: list[str] | None = None) -> Any:
+def redact(value: Any, secrets: Sequence[str] = ()) -> Any:
     """Return a copy of ``value`` with secrets masked; non-secret data is unchanged."""
-    secrets = secret_values() if _secrets is None else _secrets
     if isinstance(value, dict):
         return {
             k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else redact(v, secrets))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from routeyard.checks import calibration as cal
-from routeyard.checks import check
-from routeyard.checks.thresholds import threshold_for
+from routeyard.checks import check, threshold_for
+from tests.support import calibration as cal
 
 STRENGTHS = (0.25, 0.5, 1.0)
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from routeyard.checks import calibration as cal
 from routeyard.checks import check
 from routeyard.ops.base import OpInputError
 from tests.ocr import needs_tesseract
+from tests.support import calibration as cal
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_temporal_flags_flicker_and_pops_not_a_smooth_move(tmp_path, photo):
 
 def test_temporal_reports_vbench_flickering_exactly(tmp_path, photo):
     """On a static clip, VBench's temporal flickering is plain pixel arithmetic: ours must equal it."""
-    from routeyard.ops.video import read_frames
+    from routeyard.media.video import read_frames
 
     rng = np.random.default_rng(1)
     still = cal.camera_clip(photo, 1, side=240)[0]

@@ -81,10 +81,10 @@ def upscale(data: bytes, factor: int) -> bytes:
 
 
 def animate(data: bytes, seconds: float, fps: int = 24, width: int = 320) -> bytes:
+    from routeyard.media.matte import subject_matte
+    from routeyard.media.video import Mp4Writer
     from routeyard.ops.animate import cover
-    from routeyard.ops.matte import subject_matte
     from routeyard.ops.parallax import build_layers, frames
-    from routeyard.ops.video import Mp4Writer
 
     rgb = decode(data)
     h, w = rgb.shape[:2]

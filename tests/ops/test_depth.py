@@ -9,7 +9,7 @@ from skimage import data as skdata
 from skimage.metrics import structural_similarity as ssim
 
 from routeyard.checks.first_frame import readiness
-from routeyard.ops.matte import subject_matte
+from routeyard.media.matte import subject_matte
 from tests.ops.conftest import load
 
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from routeyard.ops import faces
+from routeyard.media import faces
 
 pytestmark = pytest.mark.skipif(not faces.available(), reason="the faces extra is not installed")
 

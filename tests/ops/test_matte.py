@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from skimage import data as skdata
 
-from routeyard.ops.matte import detect_faces
+from routeyard.media.matte import detect_faces
 from tests.ops.conftest import load
 
 

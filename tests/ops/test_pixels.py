@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
+from routeyard.media.pixels import load_mask, load_rgb
 from routeyard.ops.base import OpInputError
-from routeyard.ops.pixels import load_mask, load_rgb
 
 
 def test_cmyk_paletted_greyscale_and_16bit_become_rgb(tmp_path):

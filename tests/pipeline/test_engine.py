@@ -9,8 +9,8 @@ import random
 import pytest
 
 from routeyard import api
+from routeyard.api import build_engine
 from routeyard.config import Limits, RetryPolicy
-from routeyard.pipeline.engine import Engine
 from routeyard.pipeline.spec import parse
 from routeyard.store import Store
 from tests.conftest import executed
@@ -250,7 +250,7 @@ steps:
 
     async def run_then_cancel():
         with Store.open(home) as store:
-            engine = Engine(store)
+            engine = build_engine(store)
             task = asyncio.create_task(engine.run(spec))
             while "fast" not in executed(exec_log):
                 await asyncio.sleep(0.02)

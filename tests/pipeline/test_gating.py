@@ -11,15 +11,15 @@ import pytest
 from PIL import Image
 
 from routeyard import api
-from routeyard.checks import calibration as cal
-from routeyard.checks.thresholds import threshold_for
+from routeyard.checks import threshold_for
+from routeyard.media.pixels import encode_png
 from routeyard.ops import Output
-from routeyard.ops.pixels import encode_png
 from routeyard.pipeline.spec import parse
 from routeyard.providers import ProviderResult
 from routeyard.store import Store
 from tests.conftest import ROOT, subprocess_env
 from tests.fakes.hosted import ChainRouter, ScriptedProvider
+from tests.support import calibration as cal
 
 
 class ImageHost(ScriptedProvider):

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from routeyard import api
-from routeyard.pipeline.engine import Engine
+from routeyard.api import build_engine
 from routeyard.pipeline.spec import load_file
 from routeyard.store import Store
 
@@ -133,7 +133,7 @@ def test_ctrl_c_then_run_resumes_the_same_job(fakes, home, write):
 
     async def interrupted() -> None:
         with Store.open(home) as store:
-            task = asyncio.create_task(Engine(store).run(load_file(path)))
+            task = asyncio.create_task(build_engine(store).run(load_file(path)))
             while fake.total_submissions == 0:
                 await asyncio.sleep(0.02)
             await asyncio.sleep(0.2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from routeyard.catalog import load
 from routeyard.routing.learning import Learner
-from routeyard.routing.simulation import cumulative, simulate
+from tests.support.simulation import cumulative, simulate
 
 
 def test_posterior_starts_at_the_catalog_prior_and_follows_outcomes():

@@ -9,12 +9,12 @@ from routeyard import ops
 from routeyard.brief import Brief
 from routeyard.errors import PipelineError, RouteyardError
 from routeyard.routing.cooldown import Cooldowns
-from routeyard.routing.evaluation import all_keys, evaluate
 from routeyard.routing.learning import Learner
 from routeyard.routing.requirements import analyse
 from routeyard.routing.router import CatalogRouter
+from tests.support.evaluation import all_keys, evaluate
 
-CATALOG = cat.load()
+CATALOG = cat.load().with_local(ops.all_ops())
 KEYS = all_keys(CATALOG)
 
 

@@ -11,6 +11,7 @@ traits the YAML gives them.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from routeyard.config import catalog_path
 from routeyard.errors import RouteyardError
 
 TRAITS = (
@@ -159,6 +161,18 @@ class Catalog(_Strict):
     def families(self) -> list[str]:
         return sorted({m.family for m in self.models})
 
+    def with_local(self, ops: Iterable[Any]) -> Catalog:
+        """This catalog plus a ``local/<op>`` entry for each op that runs locally.
+
+        The ops are handed in (by the router or the API), so the catalog, which
+        sits below the ops, never imports them.
+        """
+        known = {m.id for m in self.models}
+        extra = tuple(
+            local_model(op) for op in ops if op.runs_locally and f"local/{op.name}" not in known
+        )
+        return self.model_copy(update={"models": self.models + extra})
+
 
 def _local_entry(op: Any, raw: dict[str, Any], date: str) -> dict[str, Any]:
     traits = {**raw.get("defaults", {}), **raw.get("ops", {}).get(op.name, {})}
@@ -176,26 +190,17 @@ def _local_entry(op: Any, raw: dict[str, Any], date: str) -> dict[str, Any]:
     }
 
 
-def _local_models(raw: dict[str, Any], date: str) -> list[dict[str, Any]]:
-    """``local/<op>`` entries for every registered op, traits from the YAML's ``local``."""
-    from routeyard import ops
-
-    return [
-        _local_entry(op, raw, date)
-        for name in ops.known_ops()
-        if (op := ops.get_op(name)).runs_locally
-    ]
-
-
 @functools.cache
-def _packaged_local() -> dict[str, Any]:
-    return yaml.safe_load(_DATA.read_text(encoding="utf-8")).get("local", {})
+def _packaged_local() -> tuple[dict[str, Any], str]:
+    raw = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    return raw.get("local", {}), str(raw.get("price_table_date", ""))
 
 
 @functools.cache
 def local_model(op: Any) -> Model:
-    """The ``local/<op>`` entry of an op registered after the catalog was loaded (plugins)."""
-    return Model.model_validate(_local_entry(op, _packaged_local(), ""))
+    """The ``local/<op>`` entry of an op: free, with the traits the packaged YAML gives it."""
+    traits, date = _packaged_local()
+    return Model.model_validate(_local_entry(op, traits, date))
 
 
 def parse(text: str, source: str = "models.yaml") -> Catalog:
@@ -206,7 +211,6 @@ def parse(text: str, source: str = "models.yaml") -> Catalog:
         raise RouteyardError(f"{source}: not valid YAML ({exc})") from None
     date = str(raw.get("price_table_date", ""))
     models = [{**m, "price": {"date": date, **m.get("price", {})}} for m in raw.get("models", [])]
-    models += _local_models(raw.get("local", {}), date)
     try:
         return Catalog.model_validate(
             {
@@ -230,12 +234,18 @@ def parse(text: str, source: str = "models.yaml") -> Catalog:
         ) from None
 
 
-@functools.cache
-def load(path: str | None = None) -> Catalog:
-    """The packaged catalog, or one at ``path`` (``ROUTEYARD_CATALOG``)."""
-    import os
+def load(path: str | Path | None = None) -> Catalog:
+    """The packaged catalog, or one at ``path`` (else ``ROUTEYARD_CATALOG``).
 
-    chosen = Path(path or os.environ.get("ROUTEYARD_CATALOG") or _DATA)
+    Parsed once per file: the environment is read here, outside the cache, so
+    a changed ``ROUTEYARD_CATALOG`` is seen by the next call.
+    """
+    return _load(str(path or catalog_path() or _DATA))
+
+
+@functools.cache
+def _load(path: str) -> Catalog:
+    chosen = Path(path)
     try:
         text = chosen.read_text(encoding="utf-8")
     except OSError as exc:

@@ -33,10 +33,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from routeyard.checks.base import Gate, GateParams, Verdict
+from routeyard.checks.base import Gate, GateParams, GateResult
 from routeyard.checks.media import clip_info, frames, is_clip, sample_step
 from routeyard.checks.temporal import _occlusion_mask
-from routeyard.ops.pixels import shrink
+from routeyard.media.pixels import shrink
 
 _SHORT_SIDE = 360
 _PAIRS = 24  # sampled pairs per clip
@@ -80,7 +80,7 @@ def first_subject(frame: np.ndarray) -> np.ndarray:
     Soft matte edges move half with the subject and half with the wall, and
     belong to neither motion, so they are excluded too.
     """
-    from routeyard.ops.matte import subject_matte
+    from routeyard.media.matte import subject_matte
 
     mask = (subject_matte(frame) > 0.05).astype(np.uint8)
     grow = max(5, min(frame.shape[:2]) // 25) | 1
@@ -224,19 +224,21 @@ class BackgroundGate(Gate):
     """Liquefying backgrounds: deformation the camera's motion does not explain."""
 
     name = "background"
+    version = "1"
+    threshold = 0.75
     media = "video"
 
-    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> Verdict:
+    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> GateResult:
         path = files[0]
         if not is_clip(path):
-            return Verdict(
+            return GateResult(
                 None,
                 "not applicable: a still image has no background motion",
                 status="not_applicable",
             )
         s = stability(path)
         if not s["per_pair"]:
-            return Verdict(
+            return GateResult(
                 None,
                 f"not applicable: the clip has {s['frames']} frame(s); two or more are needed",
                 details={"frames": s["frames"]},
@@ -254,7 +256,7 @@ class BackgroundGate(Gate):
             at = s["pair_end_frames"][int(local.argmax())]
             what = f"{worst_local:.0%} of one region off the camera's motion near frame {at}"
         message = "background holds its shape" if score >= 0.95 else f"background deforms: {what}"
-        return Verdict(
+        return GateResult(
             score=score,
             message=message,
             details={

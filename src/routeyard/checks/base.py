@@ -1,8 +1,8 @@
 """The gate interface: one measurement, a threshold, a verdict and its evidence.
 
 A gate judges media the way an operator would before handing it on: a score
-in [0, 1] (1 = best), compared with a threshold (defaults live in
-``thresholds.py``; a step or a caller overrides them), the per-frame or
+in [0, 1] (1 = best), compared with a threshold (each gate's class carries
+its default; a step or a caller overrides it), the per-frame or
 per-region detail behind the number, and a picture where a person would
 rather look than read. A gate that cannot judge (no face in the reference,
 no OCR engine installed) says so with a status of ``not_applicable`` or
@@ -11,6 +11,7 @@ no OCR engine installed) says so with a status of ``not_applicable`` or
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,6 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-
-from routeyard.checks.thresholds import threshold_for
 
 Status = Literal["pass", "fail", "not_applicable", "unknown"]
 
@@ -35,10 +34,15 @@ class GateParams(BaseModel):
 
 @dataclass
 class GateResult:
-    gate: str
+    """What a gate found: the one result type, from ``measure`` to the store.
+
+    ``measure`` fills the measurement (score, message, evidence; ``status``
+    only for not_applicable / unknown, ``hard_fail`` for a defect no threshold
+    excuses); ``evaluate`` adds the gate's name and version, the threshold and
+    the verdict.
+    """
+
     score: float | None
-    threshold: float
-    status: Status
     message: str
     details: dict[str, Any] = field(default_factory=dict)
     # What the plot shows: a per-frame (or per-item) curve, or a per-region grid.
@@ -46,14 +50,30 @@ class GateResult:
     series_label: str = ""
     heatmap: np.ndarray | None = None
     heatmap_label: str = ""
+    status: Status | None = None
+    hard_fail: bool = False  # fails whatever the threshold (e.g. a required text is absent)
+    gate: str = ""
+    version: str = ""
+    threshold: float | None = None
 
     @property
     def passed(self) -> bool | None:
-        return {"pass": True, "fail": False}.get(self.status)
+        return {"pass": True, "fail": False}.get(self.status or "")
+
+    def judged(self, threshold: float) -> GateResult:
+        """This measurement judged against ``threshold``."""
+        if self.status in ("not_applicable", "unknown"):
+            status: Status = self.status
+        elif self.score is None:
+            status = "unknown"
+        else:
+            status = "pass" if self.score >= threshold and not self.hard_fail else "fail"
+        return dataclasses.replace(self, threshold=threshold, status=status)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
             "gate": self.gate,
+            "version": self.version,
             "score": None if self.score is None else round(float(self.score), 4),
             "passed": self.passed,
             "status": self.status,
@@ -79,56 +99,35 @@ class GateResult:
         return plot(self)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What a gate's measurement concluded, before the threshold is applied."""
-
-    score: float | None
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-    series: list[float | None] | None = None
-    series_label: str = ""
-    heatmap: np.ndarray | None = None
-    heatmap_label: str = ""
-    status: Status | None = None  # set only for not_applicable / unknown
-    hard_fail: bool = False  # fails whatever the threshold (e.g. a required text is absent)
-
-
 class Gate(ABC):
-    """One failure mode. ``measure`` is pure: files in, a verdict out, no store."""
+    """One failure mode. ``measure`` is pure: files in, a measurement out, no store.
+
+    ``version`` names the measurement: bump it whenever a change would move a
+    score, so stored scores of the old version are neither reused nor learned
+    from. ``threshold`` is the default pass mark, set on the calibration
+    suite (the README's table); a step overrides it with ``min``.
+    """
 
     name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    threshold: ClassVar[float] = 0.5
     media: ClassVar[Literal["image", "video", "any", "series"]] = "any"
     Params: ClassVar[type[GateParams]] = GateParams
     needs_ref: ClassVar[bool] = False
 
     @abstractmethod
-    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> Verdict: ...
+    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> GateResult: ...
+
+    def threshold_of(self, params: GateParams) -> float:
+        return params.min if params.min is not None else self.threshold
 
     def evaluate(
         self, files: list[Path], params: GateParams, ref: Path | None = None
     ) -> GateResult:
-        threshold = params.min if params.min is not None else threshold_for(self.name)
-        verdict = self.measure(files, params, ref)
-        if verdict.status is not None:
-            status: Status = verdict.status
-        elif verdict.score is None:
-            status = "unknown"
-        else:
-            ok = verdict.score >= threshold and not verdict.hard_fail
-            status = "pass" if ok else "fail"
-        return GateResult(
-            gate=self.name,
-            score=None if verdict.score is None else float(np.clip(verdict.score, 0, 1)),
-            threshold=threshold,
-            status=status,
-            message=verdict.message,
-            details=verdict.details,
-            series=verdict.series,
-            series_label=verdict.series_label,
-            heatmap=verdict.heatmap,
-            heatmap_label=verdict.heatmap_label,
-        )
+        found = self.measure(files, params, ref)
+        score = None if found.score is None else float(np.clip(found.score, 0, 1))
+        found = dataclasses.replace(found, score=score, gate=self.name, version=self.version)
+        return found.judged(self.threshold_of(params))
 
 
 def ramp(value: float, bad: float, good: float) -> float:

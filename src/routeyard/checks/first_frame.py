@@ -16,9 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from routeyard.checks.base import Gate, GateParams, Verdict
+from routeyard.checks.base import Gate, GateParams, GateResult
 from routeyard.checks.media import still
-from routeyard.ops.pixels import shrink
+from routeyard.media.pixels import shrink
 
 _WORK_SIDE = 768
 
@@ -118,12 +118,14 @@ class FirstFrameGate(Gate):
     """Readiness of a still (or a clip's first frame) for image-to-video."""
 
     name = "first_frame"
+    version = "1"
+    threshold = 0.70
     media = "image"
 
-    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> Verdict:
+    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> GateResult:
         rgb = still(files[0])
         r = readiness(rgb)
-        return Verdict(
+        return GateResult(
             score=r.score,
             message=r.message,
             details={

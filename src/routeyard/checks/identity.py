@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field
 
-from routeyard.checks.base import Gate, GateParams, Verdict
+from routeyard.checks.base import Gate, GateParams, GateResult
 from routeyard.checks.media import clip_info, frames, is_clip, sample_step, still
-from routeyard.ops.pixels import shrink
+from routeyard.media.pixels import shrink
 
 SAME, DIFFERENT = 0.5, 0.7  # descriptor distances: surely the same person / surely not
 _WORK_SIDE = 720
@@ -31,7 +31,7 @@ class IdentityParams(GateParams):
 
 
 def _descriptor(rgb: np.ndarray) -> np.ndarray | None:
-    from routeyard.ops import faces
+    from routeyard.media import faces
 
     small, _ = shrink(rgb, _WORK_SIDE)
     found = faces.find_faces(small, upsample=1)
@@ -40,20 +40,22 @@ def _descriptor(rgb: np.ndarray) -> np.ndarray | None:
 
 class IdentityGate(Gate):
     name = "identity"
+    version = "1"
+    threshold = 0.95
     media = "any"
     Params = IdentityParams
 
-    def measure(self, files: list[Path], params: IdentityParams, ref: Path | None) -> Verdict:
-        from routeyard.ops import faces
+    def measure(self, files: list[Path], params: IdentityParams, ref: Path | None) -> GateResult:
+        from routeyard.media import faces
 
         if not faces.available():
-            return Verdict(None, f"unknown: {faces.INSTALL_HINT}", status="unknown")
+            return GateResult(None, f"unknown: {faces.INSTALL_HINT}", status="unknown")
         items = self._items(files, params)
         anchor_src = ref if ref is not None else None
         if anchor_src is not None:
             anchor = _descriptor(still(anchor_src))
             if anchor is None:
-                return Verdict(
+                return GateResult(
                     None,
                     f"not applicable: no face found in the reference {anchor_src.name}",
                     status="not_applicable",
@@ -74,7 +76,7 @@ class IdentityGate(Gate):
                 distances.append(float(np.linalg.norm(d - anchor)))
         found = [d for d in distances if d is not None]
         if not found:
-            return Verdict(
+            return GateResult(
                 None,
                 "not applicable: no face found in any frame",
                 details={"frames_checked": len(indices)},
@@ -91,7 +93,7 @@ class IdentityGate(Gate):
             if not drift
             else f"a different face in {len(drift)} of {len(found)} frames (first at frame {drift[0]})"
         )
-        return Verdict(
+        return GateResult(
             score=score,
             message=message,
             details={

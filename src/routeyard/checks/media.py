@@ -14,9 +14,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from routeyard.ops.base import OpInputError
-from routeyard.ops.pixels import load_rgb
-from routeyard.ops.video import is_video, read_frames
+from routeyard.errors import OpInputError
+from routeyard.media.pixels import load_rgb
+from routeyard.media.video import is_video, read_frames
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from routeyard import config
+
 INSTALL_HINT = "install Tesseract: apt-get install tesseract-ocr tesseract-ocr-eng"
 
 
@@ -48,7 +50,7 @@ def _tesseract(path: Path, psm: str, timeout: float) -> str:
         timeout=timeout,
         check=False,
         # One thread each: the readings run side by side instead.
-        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        env={**config.environ(), "OMP_THREAD_LIMIT": "1"},
     )
     return done.stdout
 

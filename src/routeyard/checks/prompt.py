@@ -15,9 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from routeyard.checks.base import Gate, GateParams, Verdict
+from routeyard.checks.base import Gate, GateParams, GateResult
 from routeyard.checks.media import still
-from routeyard.ops.pixels import shrink
+from routeyard.media.pixels import shrink
 
 
 class PromptParams(GateParams):
@@ -29,10 +29,12 @@ class PromptParams(GateParams):
 
 class PromptGate(Gate):
     name = "prompt"
+    version = "1"
+    threshold = 0.25
     media = "any"
     Params = PromptParams
 
-    def measure(self, files: list[Path], params: PromptParams, ref: Path | None) -> Verdict:
+    def measure(self, files: list[Path], params: PromptParams, ref: Path | None) -> GateResult:
         rgb = still(files[0])
         small, _ = shrink(rgb, 512)
         lab = cv2.cvtColor(small.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
@@ -52,21 +54,21 @@ class PromptGate(Gate):
             measured["aspect"] = round(w / h, 4)
             rules["aspect"] = abs(w / h - a / b) <= 0.01 * a / b
         if params.faces is not None:
-            from routeyard.ops import faces
+            from routeyard.media import faces
 
             if faces.available():
                 count = len(faces.find_faces(small))
                 measured["faces"] = count
                 rules["faces"] = count == params.faces
         if not rules:
-            return Verdict(
+            return GateResult(
                 None,
                 "unknown: no offline text-image model; state rules (black_and_white, low_key, aspect, faces) to check",
                 status="unknown",
             )
         held = [k for k, v in rules.items() if v]
         broken = [k for k, v in rules.items() if not v]
-        return Verdict(
+        return GateResult(
             score=len(held) / len(rules),
             message="all stated rules hold"
             if not broken

@@ -23,10 +23,10 @@ import cv2
 import numpy as np
 from skimage.color import deltaE_ciede2000
 
-from routeyard.checks.base import Gate, GateParams, Verdict, ramp
+from routeyard.checks.base import Gate, GateParams, GateResult, ramp
 from routeyard.checks.media import is_clip, still
-from routeyard.ops.base import OpInputError
-from routeyard.ops.pixels import shrink
+from routeyard.errors import OpInputError
+from routeyard.media.pixels import shrink
 
 MATCH, CAST = 1.0, 6.0  # ΔE2000 of the cast: indistinguishable / a clear cast
 
@@ -65,9 +65,11 @@ def cast_distance(anchor: dict[str, float], s: dict[str, float]) -> float:
 
 class SeriesColorGate(Gate):
     name = "series_color"
+    version = "1"
+    threshold = 0.70
     media = "series"
 
-    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> Verdict:
+    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> GateResult:
         images = [f for f in files if not is_clip(f)]
         if len(images) + (ref is not None) < 2:
             raise OpInputError("series_color: give two or more images (or one and --ref)")
@@ -84,7 +86,7 @@ class SeriesColorGate(Gate):
             if max(de) <= MATCH
             else f"{images[worst].name}: colour cast ΔE {de[worst]:.1f} from the series"
         )
-        return Verdict(
+        return GateResult(
             score=min(per),
             message=message,
             details={

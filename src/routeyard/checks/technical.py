@@ -22,10 +22,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from routeyard.checks.base import Gate, GateParams, Verdict, ramp
+from routeyard.checks.base import Gate, GateParams, GateResult, ramp
 from routeyard.checks.media import clip_info, frames, is_clip, sample_step, still
-from routeyard.ops.base import OpInputError
-from routeyard.ops.pixels import shrink
+from routeyard.errors import OpInputError
+from routeyard.media.pixels import shrink
 
 _WORK_SIDE = 768
 DELIVERABLES = {  # name: (width, height) of the long × short side, landscape
@@ -113,10 +113,12 @@ def _profile(path: Path) -> str | None:
 
 class TechnicalGate(Gate):
     name = "technical"
+    version = "1"
+    threshold = 0.70
     media = "any"
     Params = TechnicalParams
 
-    def measure(self, files: list[Path], params: TechnicalParams, ref: Path | None) -> Verdict:
+    def measure(self, files: list[Path], params: TechnicalParams, ref: Path | None) -> GateResult:
         path = files[0]
         details: dict = {}
         if is_clip(path):
@@ -167,7 +169,7 @@ class TechnicalGate(Gate):
                 "failing": failing,
             }
         )
-        return Verdict(
+        return GateResult(
             score=min(subs.values()),
             message="meets the spec" if not failing else "; ".join(failing),
             details=details,

@@ -32,10 +32,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from routeyard.checks.base import Gate, GateParams, Verdict
+from routeyard.checks.base import Gate, GateParams, GateResult
 from routeyard.checks.media import frames as clip_frames
 from routeyard.checks.media import is_clip
-from routeyard.ops.pixels import shrink
+from routeyard.media.pixels import shrink
 
 _SHORT_SIDE = 360
 BOIL_FLOOR = 2.0e-4  # E_warp a clean camera move reaches from resampling alone
@@ -178,7 +178,7 @@ def stability(frames: Iterable[np.ndarray]) -> Temporal:
 
 
 def score_file(path: Path) -> float:
-    from routeyard.ops.video import read_frames
+    from routeyard.media.video import read_frames
 
     return stability(read_frames(path, where=str(path))).score
 
@@ -187,17 +187,19 @@ class TemporalGate(Gate):
     """Flicker and popping that camera motion does not explain."""
 
     name = "temporal"
+    version = "1"
+    threshold = 0.75
     media = "video"
 
-    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> Verdict:
+    def measure(self, files: list[Path], params: GateParams, ref: Path | None) -> GateResult:
         path = files[0]
         if not is_clip(path):
-            return Verdict(
+            return GateResult(
                 None, "not applicable: a still image has no motion", status="not_applicable"
             )
         t = stability(f for _, f in clip_frames(path))
         if t.frames < 2:
-            return Verdict(
+            return GateResult(
                 None,
                 f"not applicable: the clip has {t.frames} frame(s); flicker needs two or more",
                 details={"frames": t.frames},
@@ -210,7 +212,7 @@ class TemporalGate(Gate):
             "boil": f"texture boil (warping error {t.baseline:.1e})",
         }
         message = "stable" if t.score >= 0.99 else labels[worst]
-        return Verdict(
+        return GateResult(
             score=t.score,
             message=message,
             details={

@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from routeyard.checks import ocr
-from routeyard.checks.base import Gate, GateParams, Verdict
+from routeyard.checks.base import Gate, GateParams, GateResult
 from routeyard.checks.media import clip_info, frames, is_clip, sample_step, still
-from routeyard.ops.base import OpInputError
+from routeyard.errors import OpInputError
 
 
 class TypographyParams(GateParams):
@@ -27,16 +27,18 @@ class TypographyParams(GateParams):
 
 class TypographyGate(Gate):
     name = "typography"
+    version = "1"
+    threshold = 0.95
     media = "any"
     Params = TypographyParams
 
-    def measure(self, files: list[Path], params: TypographyParams, ref: Path | None) -> Verdict:
+    def measure(self, files: list[Path], params: TypographyParams, ref: Path | None) -> GateResult:
         if not params.text or not ocr.normalise(params.text):
             raise OpInputError(
                 "typography: no text to check; give --text (or brief.text in a plan)"
             )
         if not ocr.available():
-            return Verdict(None, f"unknown: no OCR engine; {ocr.INSTALL_HINT}", status="unknown")
+            return GateResult(None, f"unknown: no OCR engine; {ocr.INSTALL_HINT}", status="unknown")
         target = ocr.normalise(params.text)
         words = [ocr.normalise(w) for w in params.text.split() if ocr.normalise(w)]
         per_frame, best = [], None
@@ -59,7 +61,7 @@ class TypographyGate(Gate):
             message = f"reads {params.text!r} exactly"
         else:
             message = f"misread: character error rate {cer:.2f}, {word_acc:.0%} of words found"
-        return Verdict(
+        return GateResult(
             score=1 - min(cer, 1.0),
             message=message,
             details={

@@ -1,19 +1,21 @@
 """Op registry: ops are found by name, one module per family.
 
-Built-in ops register on import of this package; plugins (entry point group
-``routeyard.plugins`` or modules named in ``ROUTEYARD_PLUGINS``) register
-more with ``register``.
+Every module in this package that defines an op registers it with
+``@register`` on import; the modules are discovered, not listed, so adding
+an op is adding one module. Plugins (entry point group ``routeyard.plugins``
+or modules named in ``ROUTEYARD_PLUGINS``) register more the same way.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import pkgutil
 from importlib.metadata import entry_points
 
 from routeyard.config import plugin_modules
-from routeyard.errors import RouteyardError
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
+from routeyard.errors import OpInputError, RouteyardError
+from routeyard.ops.base import REGISTRY, InputAsset, Op, OpContext, OpParams, Output, register
 
 __all__ = [
     "InputAsset",
@@ -22,29 +24,31 @@ __all__ = [
     "OpInputError",
     "OpParams",
     "Output",
+    "all_ops",
     "get_op",
     "known_ops",
     "register",
 ]
 
-_REGISTRY: dict[str, Op] = {}
-_plugins_loaded = False
-
-
-def register(op_cls: type[Op]) -> type[Op]:
-    """Class decorator: make an op available to pipelines under ``op_cls.name``."""
-    _REGISTRY[op_cls.name] = op_cls()
-    return op_cls
+_loaded = False
+# Modules here that hold helpers, not ops.
+_NOT_OPS = {"base", "fonts", "parallax"}
 
 
 def known_ops() -> list[str]:
-    _load_plugins()
-    return sorted(_REGISTRY)
+    _load()
+    return sorted(REGISTRY)
 
 
 def get_op(name: str) -> Op | None:
-    _load_plugins()
-    return _REGISTRY.get(name)
+    _load()
+    return REGISTRY.get(name)
+
+
+def all_ops() -> list[Op]:
+    """Every registered op, sorted by name."""
+    _load()
+    return [REGISTRY[name] for name in sorted(REGISTRY)]
 
 
 def suggest(name: str) -> str | None:
@@ -52,11 +56,14 @@ def suggest(name: str) -> str | None:
     return close[0] if close else None
 
 
-def _load_plugins() -> None:
-    global _plugins_loaded
-    if _plugins_loaded:
+def _load() -> None:
+    global _loaded
+    if _loaded:
         return
-    _plugins_loaded = True
+    _loaded = True
+    for info in pkgutil.iter_modules(__path__):
+        if info.name not in _NOT_OPS and not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
     for ep in entry_points(group="routeyard.plugins"):
         ep.load()
     for module in plugin_modules():
@@ -67,23 +74,3 @@ def _load_plugins() -> None:
                 f"ROUTEYARD_PLUGINS names '{module}', which cannot be imported ({exc})",
                 hint="check the module name and PYTHONPATH",
             ) from exc
-
-
-# Built-in ops register themselves on import.
-from routeyard.ops import (  # noqa: E402,F401
-    animate,
-    color,
-    composite,
-    delivery,
-    depth,
-    faceswap,
-    gates,
-    hosted,
-    importing,
-    inpaint,
-    matte,
-    resize,
-    restore,
-    stabilize,
-    typeset,
-)

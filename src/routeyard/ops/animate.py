@@ -19,12 +19,11 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
-from routeyard.ops.matte import subject_matte
+from routeyard.media.matte import subject_matte
+from routeyard.media.pixels import load_input
+from routeyard.media.video import Mp4Writer
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 from routeyard.ops.parallax import build_layers, frames
-from routeyard.ops.pixels import load_input
-from routeyard.ops.video import Mp4Writer
 
 Camera = Literal["dolly-in", "pan-left", "pan-right", "orbit", "float"]
 _MAX_FRAME_PIXELS = 3840 * 2160

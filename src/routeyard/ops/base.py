@@ -14,11 +14,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from routeyard.store import AssetRecord, Catalog
+from routeyard.errors import OpInputError
+from routeyard.records import AssetRecord
+
+if TYPE_CHECKING:  # the contract only: ops never import the store's implementation
+    from routeyard.store import Catalog
+
+__all__ = ["InputAsset", "Op", "OpContext", "OpInputError", "OpParams", "Output", "register"]
 
 
 class OpParams(BaseModel):
@@ -62,6 +68,8 @@ class OpContext:
     # connection belongs to the engine's thread.
     catalog: Catalog
     warnings: list[str] = field(default_factory=list)
+    # Credential values to mask in anything the op writes outside the store.
+    secrets: tuple[str, ...] = ()
     # Results of ``check.*`` ops, recorded by the engine against the checked assets.
     gate_results: list[dict[str, Any]] = field(default_factory=list)
 
@@ -100,6 +108,18 @@ class Op(ABC):
     # The kind of asset the op makes ("image", "video"); a provider that
     # returns another kind has failed, whatever its status said.
     produces: ClassVar[str | None] = None
+    # The op changes only a region of its image (a ``mask`` file, a box or a
+    # polygon): hosted adapters send that region as a mask, the studio offers
+    # its mask editor.
+    edits_region: ClassVar[bool] = False
+
+    @classmethod
+    def masked(cls, name: str) -> bool:
+        """Whether the op called ``name`` edits a masked region."""
+        from routeyard.ops import get_op
+
+        op = get_op(name)
+        return op is not None and op.edits_region
 
     def file_paths(self, params: OpParams, base_dir: Path) -> dict[str, Path]:
         """The files this step reads, resolved against the pipeline's folder."""
@@ -128,5 +148,13 @@ def _resolve(base_dir: Path, value: str) -> Path:
     return p if p.is_absolute() else (base_dir / p)
 
 
-class OpInputError(Exception):
-    """The op cannot work with these inputs or parameters; not worth a retry or fallback."""
+# Every op by name. Filled by ``register`` as op modules are imported; read
+# through ``routeyard.ops.get_op``, which first imports the built-in op modules
+# and the plugins.
+REGISTRY: dict[str, Op] = {}
+
+
+def register(op_cls: type[Op]) -> type[Op]:
+    """Class decorator: make an op available to pipelines under ``op_cls.name``."""
+    REGISTRY[op_cls.name] = op_cls()
+    return op_cls

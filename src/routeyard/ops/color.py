@@ -13,9 +13,8 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpParams, Output
-from routeyard.ops.pixels import encode_png, load_input, load_rgb
+from routeyard.media.pixels import encode_png, load_input, load_rgb
+from routeyard.ops.base import InputAsset, Op, OpContext, OpParams, Output, register
 
 
 class ColorMatchParams(OpParams):

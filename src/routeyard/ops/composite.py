@@ -22,10 +22,9 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
-from routeyard.ops.pixels import encode_png, load_input
-from routeyard.ops.video import Mp4Writer, is_video, read_frames, video_info
+from routeyard.media.pixels import encode_png, load_input
+from routeyard.media.video import Mp4Writer, is_video, read_frames, video_info
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 
 
 class CompositeParams(OpParams):

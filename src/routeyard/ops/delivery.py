@@ -16,8 +16,7 @@ from pydantic import NonNegativeInt
 
 from routeyard.canonical import sha256_hex
 from routeyard.checks import SCORERS
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 from routeyard.store.provenance import SIDECAR, export_assets
 
 
@@ -88,7 +87,9 @@ class ExportOp(Op):
 
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: ExportParams) -> list[Output]:
         dest = self._dest(ctx, params)
-        sidecar = export_assets(ctx.catalog, ctx.asset_path, [i.id for i in inputs], dest)
+        sidecar = export_assets(
+            ctx.catalog, ctx.asset_path, [i.id for i in inputs], dest, secrets=ctx.secrets
+        )
         data = json.dumps(sidecar, indent=2, sort_keys=True).encode()
         return [Output(data=data, mime_hint="application/json", meta={"dir": str(dest)})]
 

@@ -23,10 +23,9 @@ import numpy as np
 from pydantic import Field
 
 from routeyard.checks.first_frame import readiness
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpParams, Output
-from routeyard.ops.matte import subject_matte
-from routeyard.ops.pixels import encode_png, load_input
+from routeyard.media.matte import subject_matte
+from routeyard.media.pixels import encode_png, load_input
+from routeyard.ops.base import InputAsset, Op, OpContext, OpParams, Output, register
 
 
 class DepthCuesParams(OpParams):

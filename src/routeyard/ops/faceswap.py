@@ -21,11 +21,10 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
+from routeyard.media.faces import MODEL_LICENCES, Face, find_faces
+from routeyard.media.pixels import encode_png, load_input, load_rgb
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 from routeyard.ops.color import lab_stats, match
-from routeyard.ops.faces import MODEL_LICENCES, Face, find_faces
-from routeyard.ops.pixels import encode_png, load_input, load_rgb
 
 
 class FaceSwapParams(OpParams):

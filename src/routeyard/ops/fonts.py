@@ -10,11 +10,12 @@ too, and a ``font_file`` path in a step always wins. Names match loosely:
 from __future__ import annotations
 
 import functools
-import os
 import re
 from pathlib import Path
 
 from PIL import ImageFont
+
+from routeyard import config
 
 DEFAULT_FONT = "DejaVu Sans Bold"
 _EXTENSIONS = {".ttf", ".otf", ".ttc"}
@@ -36,7 +37,7 @@ def font_dirs() -> list[Path]:
         home / ".local/share/fonts",
         Path("/Library/Fonts"),
         home / "Library/Fonts",
-        Path(os.environ.get("WINDIR", "C:/Windows")) / "Fonts",
+        Path(config.env("WINDIR") or "C:/Windows") / "Fonts",
     ]
     return [d for d in dirs if d.is_dir()]
 

@@ -15,8 +15,7 @@ from typing import ClassVar
 from pydantic import create_model
 
 from routeyard.checks import GATES, Gate
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 
 
 class CheckOp(Op):
@@ -68,7 +67,13 @@ def _register(gate: Gate) -> None:
     cls = type(
         f"Check{gate.name.title().replace('_', '')}Op",
         (CheckOp,),
-        {"name": f"check.{gate.name}", "Params": params, "gate": gate},
+        {
+            "name": f"check.{gate.name}",
+            "Params": params,
+            "gate": gate,
+            # A new gate version is a new algorithm: cached check steps re-run.
+            "version": f"{CheckOp.version}+{gate.name}.{gate.version}",
+        },
     )
     register(cls)
 

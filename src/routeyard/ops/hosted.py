@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from pydantic import Field, PositiveInt
 
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 
 _HINT = "set a provider key (see `routeyard models show MODEL`) or start from `op: import`"
 

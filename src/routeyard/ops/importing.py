@@ -12,8 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 
 SAMPLE_PREFIX = "sample:"
 SAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "cat", "horse", "page")

@@ -17,9 +17,8 @@ import cv2
 import numpy as np
 from pydantic import Field, model_validator
 
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
-from routeyard.ops.pixels import PixelBox, check_box_overlaps, encode_png, load_input, load_mask
+from routeyard.media.pixels import PixelBox, check_box_overlaps, encode_png, load_input, load_mask
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 
 Point = tuple[float, float]
 
@@ -95,6 +94,7 @@ class InpaintOp(Op):
     stage = "refine"
     Params = InpaintParams
     file_params = ("mask",)
+    edits_region = True
 
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: InpaintParams) -> list[Output]:
         where = f"step '{ctx.node}'"

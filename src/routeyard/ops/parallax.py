@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from routeyard.ops.pixels import shrink
+from routeyard.media.pixels import shrink
 
 MOVES = ("dolly-in", "pan-left", "pan-right", "orbit", "float")
 

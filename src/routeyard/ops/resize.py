@@ -12,8 +12,7 @@ from PIL import Image
 from pydantic import PositiveInt, model_validator
 
 from routeyard.media import open_image
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpParams, Output
+from routeyard.ops.base import InputAsset, Op, OpContext, OpParams, Output, register
 
 _MAX_SIDE = 16384
 

@@ -20,9 +20,8 @@ import numpy as np
 from pydantic import Field
 
 from routeyard.config import MAX_IMAGE_PIXELS
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
-from routeyard.ops.pixels import encode_png, load_input
+from routeyard.media.pixels import encode_png, load_input
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64)
 

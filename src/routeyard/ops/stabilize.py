@@ -18,13 +18,12 @@ import numpy as np
 from pydantic import Field
 
 from routeyard.checks.background import subject_motion
-from routeyard.ops import register
+from routeyard.media.matte import subject_matte
+from routeyard.media.pixels import load_input, shrink
+from routeyard.media.video import Mp4Writer, is_video, read_frames, video_info
 from routeyard.ops.animate import cover
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
-from routeyard.ops.matte import subject_matte
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 from routeyard.ops.parallax import build_layers
-from routeyard.ops.pixels import load_input, shrink
-from routeyard.ops.video import Mp4Writer, is_video, read_frames, video_info
 
 _FLOW_SIDE = 360
 

@@ -18,10 +18,9 @@ import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFilter, ImageFont
 from pydantic import Field, field_validator
 
-from routeyard.ops import register
-from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
+from routeyard.media.pixels import FlexBox, encode_png, load_input
+from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 from routeyard.ops.fonts import DEFAULT_FONT, available, find_font
-from routeyard.ops.pixels import FlexBox, encode_png, load_input
 
 
 class TypesetParams(OpParams):

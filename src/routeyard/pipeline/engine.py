@@ -29,6 +29,7 @@ from routeyard import ops
 from routeyard.checks import GATES
 from routeyard.config import Limits, RetryPolicy
 from routeyard.errors import MediaError, PipelineError
+from routeyard.logs import log, run_log
 from routeyard.ops import InputAsset, Op, OpContext, OpInputError, Output
 from routeyard.pipeline import gating
 from routeyard.pipeline.budget import Budget
@@ -37,27 +38,16 @@ from routeyard.pipeline.events import Event, EventBus, Subscriber
 from routeyard.pipeline.plan import Node, Plan, build
 from routeyard.pipeline.retry import backoff_delay
 from routeyard.pipeline.spec import PipelineSpec
-from routeyard.providers import (
-    LocalProvider,
-    Provider,
-    ProviderError,
-    ProviderResult,
-    Task,
-    hosted_providers,
-)
+from routeyard.providers import LocalProvider, Provider, ProviderError, ProviderResult, Task
 from routeyard.providers.base import JobLedger, PermanentError, TransientError
 from routeyard.routing import RouteChoice, RouteDecision, Router
-from routeyard.routing.cooldown import COOLDOWNS, Cooldowns
-from routeyard.routing.learning import Learner
-from routeyard.routing.router import CatalogRouter
-from routeyard.secrets import redact, secret_values
+from routeyard.routing.cooldown import Cooldowns
+from routeyard.secrets import redact
 from routeyard.store import AssetRecord, NewAsset, Store
 
 OK = ("executed", "cached")
 # A branch its gate turned away (keep_best kept a better one): not a failure.
 DROPPED = "rejected"
-# Provider error kinds that end a step instead of falling back to the next model.
-FAILS_STEP = ("invalid_input", "auth")
 _INLINE_BYTES = 256 * 1024  # smaller outputs are stored on the loop thread
 _EVENT_FLUSH = 256
 
@@ -91,35 +81,30 @@ class Engine:
         self,
         store: Store,
         *,
-        router: Router | None = None,
-        providers: dict[str, Provider] | None = None,
+        router: Router,
+        providers: dict[str, Provider],
+        cooldowns: Cooldowns,
         limits: Limits | None = None,
         retry: RetryPolicy | None = None,
         subscribers: list[Subscriber] | None = None,
         rng: random.Random | None = None,
-        cooldowns: Cooldowns | None = None,
-        hosted: bool = True,
+        secrets: list[str] | None = None,
     ) -> None:
+        """Everything the engine talks to is handed in (``api.build_engine`` is the
+        composition root): providers, the router, the cooldowns it reports to and
+        the credential values to redact."""
         self.store = store
         self.catalog = store.catalog
-        self.providers: dict[str, Provider] = {
-            "local": LocalProvider(),
-            **(hosted_providers() if hosted else {}),
-            **(providers or {}),
-        }
-        # The catalog router, limited to the providers this engine has adapters for.
-        self.router: Router = router or CatalogRouter(
-            providers=self.providers, learned=Learner.from_rows(self.catalog.learning_outcomes())
-        )
-        # Failures are counted where the router looks for cooling models.
-        self.cooldowns = cooldowns or getattr(self.router, "cooldowns", None) or COOLDOWNS
+        self.providers = {"local": LocalProvider(), **providers}
+        self.router = router
+        self.cooldowns = cooldowns
         self.limits = limits or Limits()
         self.retry = retry or RetryPolicy()
         self.events = EventBus(subscribers)
         self.rng = rng or random.Random()
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._assets: dict[str, AssetRecord] = {}
-        self._secrets: list[str] = []
+        self._secrets: list[str] = list(secrets or [])
 
     # ------------------------------------------------------------------ plan
     def route(self, plan: Plan) -> dict[str, RouteDecision]:
@@ -159,35 +144,52 @@ class Engine:
         plan = build(spec)
         decisions = self.route(plan)
         force = plan.descendants(plan.resolve(rerun_from)) if rerun_from else set()
-        self._secrets = secret_values()  # read the environment once per run, not per step
         with self.store.run_lock():
             self.catalog.mark_interrupted()
-            run_id = uuid.uuid4().hex[:12]
-            brief = spec.brief
-            self.catalog.create_run(
-                run_id=run_id,
-                pipeline_path=pipeline_path,
-                base_dir=str(spec.base_dir),
-                pipeline_text=self._redact(spec.text),
-                overrides=self._redact(overrides or {}),
-                parent_run_id=parent_run_id,
-                rerun_from=rerun_from,
-                budget_usd=brief.budget_usd if brief else None,
-                pid=os.getpid(),
+            run = self._start_run(
+                spec, plan, decisions, force, overrides, parent_run_id, rerun_from, pipeline_path
             )
-            run = _Run(
-                id=run_id,
-                plan=plan,
-                decisions=decisions,
-                force=force,
-                budget=Budget(brief.budget_usd if brief else None),
-            )
-            try:
-                await self._execute(run)
-            finally:
-                self.catalog.add_events(self.events.drain())
-                shutil.rmtree(self.store.home / "work" / run_id, ignore_errors=True)
-        return run_id
+            with run_log(self.store.home / "logs" / f"{run.id}.log", self._secrets):
+                log.info("run %s: %d steps from %s", run.id, len(plan.nodes), spec.source)
+                try:
+                    await self._execute(run)
+                finally:
+                    self.catalog.add_events(self.events.drain())
+                    shutil.rmtree(self.store.home / "work" / run.id, ignore_errors=True)
+        return run.id
+
+    def _start_run(
+        self,
+        spec: PipelineSpec,
+        plan: Plan,
+        decisions: dict[str, RouteDecision],
+        force: set[str],
+        overrides: dict[str, Any] | None,
+        parent_run_id: str | None,
+        rerun_from: str | None,
+        pipeline_path: str | None,
+    ) -> _Run:
+        """The run's record in the catalog, and its in-memory context."""
+        run_id = uuid.uuid4().hex[:12]
+        brief = spec.brief
+        self.catalog.create_run(
+            run_id=run_id,
+            pipeline_path=pipeline_path,
+            base_dir=str(spec.base_dir),
+            pipeline_text=self._redact(spec.text),
+            overrides=self._redact(overrides or {}),
+            parent_run_id=parent_run_id,
+            rerun_from=rerun_from,
+            budget_usd=brief.budget_usd if brief else None,
+            pid=os.getpid(),
+        )
+        return _Run(
+            id=run_id,
+            plan=plan,
+            decisions=decisions,
+            force=force,
+            budget=Budget(brief.budget_usd if brief else None),
+        )
 
     async def _execute(self, run: _Run) -> None:
         self._emit(run, "run_started", data={"nodes": len(run.plan.nodes)})
@@ -397,7 +399,8 @@ class Engine:
                     )
             except ProviderError as exc:
                 errors.append(f"{choice.model} ({exc.kind}): {exc}")
-                if exc.kind in FAILS_STEP:
+                log.info("step %s: %s failed (%s): %s", node.id, choice.model, exc.kind, exc)
+                if not exc.falls_back:
                     # The same input or the same missing key fails on every
                     # model: say so now instead of trying (and paying) the rest.
                     break
@@ -407,9 +410,16 @@ class Engine:
             except (OpInputError, MediaError) as exc:
                 errors.append(str(exc))
                 break
-            except Exception as exc:  # a bug in an op or adapter fails its step, not the run
-                errors.append(f"{choice.model} crashed: {type(exc).__name__}: {exc}")
-                continue
+            except Exception as exc:
+                # A bug in an op or adapter fails its step, never the run, and
+                # never falls back: the next model may be a paid provider, and
+                # a fallback would hide the bug. The traceback goes to the log.
+                log.exception("step %s: %s on %s crashed", node.id, choice.model, choice.provider)
+                errors.append(
+                    f"{choice.model} crashed ({type(exc).__name__}: {exc}); this is a bug in "
+                    f"routeyard, its traceback is in the run's log"
+                )
+                break
             finally:
                 run.budget.settle(choice.est_cost_usd, result.cost_usd if result else 0.0)
             self.cooldowns.succeeded(choice.model)
@@ -510,10 +520,10 @@ class Engine:
         asset_id = outcome.outputs[0]
         record = self._input(asset_id).record
         params = gating.gate_params(spec, run.plan.spec.brief, record.kind)
-        key = gating.params_key(spec.check, params)
-        for row in reversed(self.catalog.gate_outcomes(asset_id=asset_id, gate=spec.check)):
-            if row["details"].get("_key") == key:
-                return gating.from_record(spec.check, row, params)
+        rows = self.catalog.gate_outcomes(asset_id=asset_id, gate=spec.check)
+        row = gating.recorded(rows, spec.check, params)
+        if row is not None:
+            return gating.from_record(spec.check, row, params)
         ref = None
         if params.ref:
             ref = Path(params.ref)
@@ -799,6 +809,7 @@ class Engine:
             report_progress=progress,
             asset_path=self.store.path_of,
             catalog=self.catalog,
+            secrets=tuple(self._secrets),
         )
 
     def _ledger(self, step_id: int, key: str, choice: RouteChoice) -> JobLedger:

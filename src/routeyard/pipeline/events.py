@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from routeyard.logs import log
+
 
 @dataclass(frozen=True)
 class Event:
@@ -48,7 +50,10 @@ class EventBus:
         for fn in list(self._subscribers):
             try:
                 fn(event)
-            except Exception:  # a broken display must not break a run
+            except Exception:  # a broken display must not break a run, nor vanish unseen
+                log.exception(
+                    "event subscriber %r raised on %s; it gets no more events", fn, event.kind
+                )
                 self._subscribers.remove(fn)
 
     def drain(self) -> list[dict[str, Any]]:

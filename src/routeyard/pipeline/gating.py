@@ -1,7 +1,8 @@
 """Judging a step's output with its gate: parameters, memo, and the outcome record.
 
-A gate's score depends only on the asset's bytes and the gate's parameters
-(not on the threshold), so it is computed once per (asset, gate, params)
+A gate's score depends only on the asset's bytes, the gate's version and its
+parameters (not on the threshold), so it is computed once per (asset, gate
+version, params)
 and recorded; a re-run, or another step with a different ``min``, reuses
 it. Every scored result is also an outcome for the router to learn from:
 the model that made the asset, its stage and the brief's tags.
@@ -15,7 +16,6 @@ from routeyard.brief import Brief
 from routeyard.canonical import sha256_hex
 from routeyard.checks import GATES
 from routeyard.checks.base import GateParams, GateResult
-from routeyard.checks.thresholds import threshold_for
 from routeyard.pipeline.spec import GateSpec
 
 
@@ -42,48 +42,51 @@ def gate_params(spec: GateSpec, brief: Brief | None, kind: str) -> GateParams:
 
 
 def params_key(check: str, params: GateParams) -> str:
-    return sha256_hex(f"{check}:{params.model_dump_json(exclude={'min'})}".encode())[:16]
+    """The memo key of a measurement: the gate, its version and its parameters
+    (not the threshold, which only judges the score)."""
+    version = GATES[check].version
+    return sha256_hex(f"{check}@{version}:{params.model_dump_json(exclude={'min'})}".encode())[:16]
 
 
 def from_record(check: str, row: dict[str, Any], params: GateParams) -> GateResult:
     """A recorded score judged against this step's threshold."""
-    threshold = params.min if params.min is not None else threshold_for(check)
-    details = dict(row["details"])
-    hard = details.pop("_hard_fail", False)
-    details.pop("_key", None)
-    message = details.pop("_message", "")
-    ok = row["score"] >= threshold and not hard
-    return GateResult(
-        gate=check,
+    gate = GATES[check]
+    found = GateResult(
         score=row["score"],
-        threshold=threshold,
-        status="pass" if ok else "fail",
-        message=message,
-        details=details,
+        message=row.get("message") or "",
+        details=dict(row["details"]),
+        hard_fail=bool(row.get("hard_fail")),
+        gate=check,
+        version=row.get("gate_version") or "",
     )
+    return found.judged(gate.threshold_of(params))
+
+
+def recorded(rows: list[dict[str, Any]], check: str, params: GateParams) -> dict | None:
+    """The newest stored measurement of this gate version with these parameters."""
+    key = params_key(check, params)
+    version = GATES[check].version
+    for row in reversed(rows):
+        if row.get("params_key") == key and row.get("gate_version") == version:
+            return row
+    return None
 
 
 def brief_tags(brief: Brief | None) -> list[str]:
-    """What the router learns outcomes against: the brief's tags, style, motion, text."""
-    if brief is None:
-        return []
-    tags = list(brief.tags)
-    tags += [f"{k}:{v}" for k, v in (("style", brief.style), ("motion", brief.motion)) if v]
-    return tags + (["text"] if brief.text else [])
+    """What the router learns outcomes against (``Brief.learning_tags``)."""
+    return brief.learning_tags() if brief is not None else []
 
 
 def record_fields(result: GateResult, params: GateParams) -> dict[str, Any]:
-    """What the store keeps of a scored result (score, verdict, details, memo key)."""
-    hard_fail = result.status == "fail" and result.score >= result.threshold
+    """What the store keeps of a scored result: score, verdict, evidence, version, memo key."""
     return {
         "gate": result.gate,
+        "gate_version": result.version,
+        "params_key": params_key(result.gate, params),
         "score": float(result.score),
         "passed": bool(result.passed),
         "threshold": result.threshold,
-        "details": {
-            **result.details,
-            "_key": params_key(result.gate, params),
-            "_message": result.message,
-            "_hard_fail": hard_fail,
-        },
+        "message": result.message,
+        "hard_fail": result.hard_fail,
+        "details": result.details,
     }

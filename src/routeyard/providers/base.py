@@ -1,9 +1,9 @@
 """The provider contract and its error kinds.
 
-Every provider failure maps to one of six kinds, which is all the engine
-needs to decide what to do: retry with backoff (transient, rate-limited),
-or fall back to the next model in the route (policy, invalid input, auth,
-permanent).
+Every provider failure maps to one of six kinds (``routeyard.errors``),
+which is all the engine needs to decide what to do: retry with backoff
+(transient, rate-limited), fall back to the next model in the route (policy,
+permanent), or end the step (invalid input, auth).
 """
 
 from __future__ import annotations
@@ -13,42 +13,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from routeyard.errors import (
+    AuthError,
+    InvalidInputError,
+    PermanentError,
+    PolicyRejectedError,
+    ProviderError,
+    RateLimitedError,
+    TransientError,
+)
 from routeyard.ops import InputAsset, Op, OpContext, OpParams, Output
 
-
-class ProviderError(Exception):
-    kind = "permanent"
-    retryable = False
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class TransientError(ProviderError):
-    kind = "transient"
-    retryable = True
-
-
-class RateLimitedError(ProviderError):
-    kind = "rate_limited"
-    retryable = True
-
-
-class PolicyRejectedError(ProviderError):
-    kind = "rejected_by_policy"
-
-
-class InvalidInputError(ProviderError):
-    kind = "invalid_input"
-
-
-class AuthError(ProviderError):
-    kind = "auth"
-
-
-class PermanentError(ProviderError):
-    kind = "permanent"
+__all__ = [
+    "AuthError",
+    "InvalidInputError",
+    "JobLedger",
+    "PermanentError",
+    "PolicyRejectedError",
+    "Provider",
+    "ProviderError",
+    "ProviderResult",
+    "RateLimitedError",
+    "Task",
+    "TransientError",
+]
 
 
 @dataclass

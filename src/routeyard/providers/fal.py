@@ -11,9 +11,9 @@ images never travel inside a JSON body.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from routeyard import config
 from routeyard.providers.base import (
     InvalidInputError,
     PermanentError,
@@ -66,7 +66,7 @@ class FalProvider(HostedProvider):
 
     @property
     def rest_url(self) -> str:
-        explicit = os.environ.get("ROUTEYARD_FAL_REST_URL")
+        explicit = config.env("ROUTEYARD_FAL_REST_URL")
         if explicit:
             return explicit.rstrip("/")
         return REST_URL if self.settings.base_url == QUEUE_URL else self.settings.base_url

@@ -120,7 +120,7 @@ def normalise(task: Task) -> Request:
             f"step '{task.node}': '{op}' on a hosted model takes images, "
             f"got a {others[0].record.kind} ({others[0].id[:12]})"
         )
-    if op in ("inpaint", "remove_object"):
+    if task.op.edits_region:
         req.mask_png = _mask(task)
     return req
 

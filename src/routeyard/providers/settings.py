@@ -22,16 +22,11 @@ file for every field.
 
 from __future__ import annotations
 
-import functools
-import os
-import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from routeyard.errors import RouteyardError
+from routeyard import config
+from routeyard.errors import ConfigError
 
 # Defaults from each provider's documented limits (PROVIDERS.md); a team with a
 # bigger plan raises them in the config file.
@@ -43,20 +38,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "kling": {"concurrency": 5, "requests_per_minute": 120},
     "byteplus": {"concurrency": 10, "requests_per_minute": 300},
 }
-_FIELDS = {
-    "base_url",
-    "concurrency",
-    "requests_per_minute",
-    "timeout_s",
-    "poll_initial_s",
-    "poll_cap_s",
-    "download_timeout_s",
-    "prefer_wait_s",
-}
-
-
-class ConfigError(RouteyardError):
-    pass
+_FIELDS = config.PROVIDER_SETTING_FIELDS
 
 
 @dataclass(frozen=True)
@@ -80,49 +62,9 @@ class ProviderSettings:
         return None
 
 
-def config_path() -> Path:
-    explicit = os.environ.get("ROUTEYARD_CONFIG")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "routeyard" / "providers.yaml"
-
-
-@functools.lru_cache(maxsize=8)
-def _read(path: str, mtime: float) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(
-            f"{path}{where}: not valid YAML",
-            hint="one section per provider, e.g. `fal: {FAL_KEY: …}`",
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of provider sections")
-    for name, section in data.items():
-        if not isinstance(section, dict):
-            raise ConfigError(f"{path}: section '{name}' must be a mapping")
-    return data
-
-
-def config_file() -> dict[str, Any]:
-    """The config file's sections, or {} when there is none."""
-    path = config_path()
-    try:
-        st = path.stat()
-    except OSError:
-        return {}
-    return _read(str(path), st.st_mtime)
-
-
-def config_file_readable_by_others() -> bool:
-    """A key file others can read is worth a warning in `providers check`."""
-    try:
-        return bool(config_path().stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
-    except OSError:
-        return False
+config_path = config.providers_config_path
+config_file = config.providers_config
+config_file_readable_by_others = config.providers_config_readable_by_others
 
 
 def credential_names(provider: str) -> list[str]:
@@ -145,14 +87,14 @@ def load(provider: str, default_base_url: str) -> ProviderSettings:
         )
     creds, sources = {}, set()
     for name in credential_names(provider):
-        if os.environ.get(name):
-            creds[name] = os.environ[name]
+        if config.env(name):
+            creds[name] = config.env(name)
             sources.add("environment")
         elif section.get(name):
             creds[name] = str(section[name])
             sources.add(f"config file {config_path()}")
     values = {**_DEFAULTS.get(provider, {}), **{k: v for k, v in section.items() if k in _FIELDS}}
-    env_url = os.environ.get(f"ROUTEYARD_{provider.upper()}_BASE_URL")
+    env_url = config.env(f"ROUTEYARD_{provider.upper()}_BASE_URL")
     base_url = (env_url or values.pop("base_url", None) or default_base_url).rstrip("/")
     values.pop("base_url", None)
     try:
@@ -178,3 +120,13 @@ def file_secrets() -> list[str]:
         names = set(credential_names(provider)) if isinstance(section, dict) else set()
         out += [str(v) for k, v in section.items() if k in names and v]
     return out
+
+
+def available_credentials() -> dict[str, str]:
+    """Every credential the router may assume, by variable name: the config
+    file's values, overridden by the environment's (the same order ``load`` uses)."""
+    creds: dict[str, str] = {}
+    for section in config_file().values():
+        creds.update({k: str(v) for k, v in section.items() if v})
+    creds.update({k: v for k, v in config.environ().items() if v})
+    return creds

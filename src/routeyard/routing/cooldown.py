@@ -1,7 +1,7 @@
 """Cooldowns: a model that keeps failing is skipped for a while.
 
-Shared by every engine in the process (one provider outage should not be
-rediscovered by each run). ``failures`` failures within ``window_s`` put a
+The composition root (``api``) keeps one per process, shared by every engine
+(one provider outage should not be rediscovered by each run). ``failures`` failures within ``window_s`` put a
 model on ice for ``cooldown_s``; a success clears its count. Times come from
 a clock that tests can replace.
 """
@@ -51,6 +51,3 @@ class Cooldowns:
         with self._lock:
             self._seen.clear()
             self._until.clear()
-
-
-COOLDOWNS = Cooldowns()

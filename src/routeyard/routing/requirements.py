@@ -135,9 +135,7 @@ def analyse(
     req.policy = brief.policy
     req.budget_usd, req.deadline_s = brief.budget_usd, brief.deadline_s
     req.exclude = tuple(brief.exclude)
-    from routeyard.pipeline.gating import brief_tags  # the tags outcomes are recorded under
-
-    req.tags = brief_tags(brief)
+    req.tags = brief.learning_tags()
     req.explore = brief.explore
 
     # --- text that must be legible

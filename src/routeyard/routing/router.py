@@ -12,8 +12,7 @@ reading it learns why this model, why not the others, and what it costs.
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ from routeyard.catalog import Catalog, Model, local_model
 from routeyard.catalog import load as load_catalog
 from routeyard.errors import PipelineError
 from routeyard.ops import Op
-from routeyard.routing.cooldown import COOLDOWNS, Cooldowns
+from routeyard.routing.cooldown import Cooldowns
 from routeyard.routing.decision import RouteChoice, RouteDecision
 from routeyard.routing.requirements import Requirements, analyse
 
@@ -43,14 +42,9 @@ PINNED_LOCAL = ("local",)
 Learned = Callable[[str, str, list[str], bool], float]  # (model, stage, tags, explore) → adjustment
 
 
-def has_credentials(catalog: Catalog, provider: str, env: dict[str, str] | None = None) -> bool:
-    """Whether the provider's keys are set: in ``env`` when given, else in the
-    environment or the providers config file."""
-    if env is None:
-        from routeyard.providers.settings import config_file
-
-        section = config_file().get(provider, {})
-        env = {**{k: str(v) for k, v in section.items() if v}, **os.environ}
+def has_credentials(catalog: Catalog, provider: str, env: Mapping[str, str]) -> bool:
+    """Whether the provider's keys are among ``env`` (credential names → values,
+    gathered by the composition root from the environment and the config file)."""
     info = catalog.providers.get(provider)
     if info is None:
         return False
@@ -117,7 +111,7 @@ class CatalogRouter:
         *,
         providers: Iterable[str] | None = None,
         dry_run: bool = False,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
         cooldowns: Cooldowns | None = None,
         learned: Learned | None = None,
     ) -> None:
@@ -125,8 +119,9 @@ class CatalogRouter:
         # Providers with an adapter in this engine; None = all (a dry run prices anything).
         self.providers = None if providers is None else set(providers)
         self.dry_run = dry_run
-        self.env = env
-        self.cooldowns = cooldowns or COOLDOWNS
+        # Credentials the router may assume (names → values); it reads nothing itself.
+        self.env: Mapping[str, str] = env if env is not None else {}
+        self.cooldowns = cooldowns if cooldowns is not None else Cooldowns()
         self.learned = learned
 
     # ------------------------------------------------------------ protocol

@@ -7,7 +7,6 @@ ship inside the package (no front-end build step).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -43,7 +42,7 @@ def create_app(
     token: str | None = None,
     host: str = "127.0.0.1",
 ) -> FastAPI:
-    token = token if token is not None else (os.environ.get("ROUTEYARD_TOKEN") or None)
+    token = token if token is not None else config.studio_token()
     loopback = is_loopback(host)
     if not loopback and not token:
         raise RouteyardError(

@@ -21,13 +21,12 @@ import numpy as np
 from PIL import Image
 
 from routeyard.errors import MediaError, RouteyardError
-from routeyard.ops.pixels import mask_pixels
-from routeyard.ops.video import read_frames
+from routeyard.media.pixels import mask_pixels
+from routeyard.media.video import read_frames
 from routeyard.store import AssetRecord, Store
 
 THUMB_PX = 320
 THUMB_KIND = f"thumb:{THUMB_PX}"
-CHECK_VERSION = "1"
 VIEW_GATES = ("temporal", "background")  # the curves the variants and review pages plot
 MASK_MAX_BYTES = 25 * 1024 * 1024
 BRIEF_MAX_BYTES = 256 * 1024
@@ -122,8 +121,10 @@ def gate_result(store: Store, asset: AssetRecord, gate: str) -> dict[str, Any]:
     it holds the score but not the per-frame curve the pages plot.
     """
     from routeyard import api
+    from routeyard.checks import GATES
 
-    kind = f"check:{gate}:{CHECK_VERSION}"
+    # Keyed by the gate's version: a changed gate measures again.
+    kind = f"check:{gate}:{GATES[gate].version}"
     cached = store.catalog.derived(asset.id, kind)
     if cached is not None and store.blobs.has(cached):
         return json.loads(store.path_of(cached).read_bytes())
@@ -180,7 +181,7 @@ def current_region(store: Store, params: dict[str, Any], op_name: str, image: As
     from routeyard.ops.inpaint import region_mask
 
     op = ops.get_op(op_name)
-    if op is None or op_name not in ("inpaint", "remove_object"):
+    if op is None or not op.edits_region:
         raise RouteyardError(
             f"step op '{op_name}' has no mask", hint="masks edit inpaint and remove_object steps"
         )

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from routeyard import api
 from routeyard.errors import NotFoundError, RouteyardError
+from routeyard.ops import Op
 from routeyard.server import media, views
 from routeyard.server.state import Studio
 
@@ -112,7 +113,7 @@ def mask_page(request: Request, run: str, node: str) -> HTMLResponse:
     s = _studio(request)
     store = s.store()
     step = views.find_step(store, run, node)
-    if step.op not in ("inpaint", "remove_object") or not step.inputs:
+    if not Op.masked(step.op) or not step.inputs:
         raise NotFoundError(
             f"step '{node}' of run {step.run_id} is a {step.op}, not an inpaint or remove_object",
             hint="open the mask editor from such a step in the lineage graph",

@@ -12,8 +12,9 @@ from typing import Any
 from routeyard import api, ops
 from routeyard.catalog import load as load_catalog
 from routeyard.errors import NotFoundError
+from routeyard.ops import Op
+from routeyard.records import AssetQuery
 from routeyard.store import StepRecord, Store, provenance
-from routeyard.store._common import AssetQuery
 
 BRANCH = re.compile(r"^(?P<step>.+)\[(?P<i>\d+)\]$")
 STAGES = ("base", "refine", "motion", "check", "deliver")
@@ -94,7 +95,7 @@ def find_step(store: Store, run_ref: str, node: str) -> StepRecord:
 def lineage_graph(store: Store, asset_id: str) -> dict[str, Any]:
     """The lineage tree as a graph: one node per asset, columns by distance from the
     sources, so the page draws the chain left (sources) to right (this asset)."""
-    tree = provenance.lineage(store.catalog, asset_id)
+    tree = provenance.lineage(store.catalog, asset_id, secrets=api.known_secrets())
     nodes: dict[str, dict[str, Any]] = {}
     edges: list[tuple[str, str]] = []
 
@@ -111,7 +112,7 @@ def lineage_graph(store: Store, asset_id: str) -> dict[str, Any]:
             {k: g[k] for k in ("gate", "score", "passed", "threshold")}
             for g in store.catalog.gate_outcomes(asset_id=node["asset"])
         ]
-        flat["editable_mask"] = node["op"] in ("inpaint", "remove_object")
+        flat["editable_mask"] = Op.masked(node["op"])
         nodes[node["asset"]] = flat
         return column
 

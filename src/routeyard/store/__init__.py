@@ -17,8 +17,8 @@ from pathlib import Path
 from routeyard import config
 from routeyard.errors import StoreError
 from routeyard.media import probe_bytes, probe_file
+from routeyard.records import AssetRecord, NewAsset, RunRecord, StepRecord
 from routeyard.store._base import Catalog
-from routeyard.store._common import AssetRecord, NewAsset, RunRecord, StepRecord
 from routeyard.store._sql import SqlCatalog
 from routeyard.store.blobs import BlobStore
 from routeyard.store.lock import RunLock
@@ -58,7 +58,7 @@ class Store:
                 f"store folder {root} is not writable ({exc.strerror or exc})",
                 hint="fix its permissions or set ROUTEYARD_HOME to a writable folder",
             ) from exc
-        url = os.environ.get("ROUTEYARD_DATABASE_URL") or f"sqlite:///{root / 'catalog.sqlite'}"
+        url = config.database_url() or f"sqlite:///{root / 'catalog.sqlite'}"
         return cls(root, SqlCatalog(url), BlobStore(root / "blobs", fsync=fsync))
 
     def run_lock(self) -> RunLock:

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from routeyard.store._common import (
+from routeyard.records import (
     AssetQuery,
     AssetRecord,
     AssetRow,
@@ -165,9 +165,10 @@ class Catalog(ABC):
         """An outcome reported outside a plan (model, stage, tags, gate, score, passed)."""
 
     @abstractmethod
-    def learning_outcomes(self) -> list[dict[str, Any]]:
+    def learning_outcomes(self, versions: dict[str, str] | None = None) -> list[dict[str, Any]]:
         """Every outcome the router learns from, gate results and reported ones, oldest first:
-        ``model``, ``stage``, ``tags``, ``passed``, ``created_at``."""
+        ``model``, ``stage``, ``tags``, ``passed``, ``created_at``. With ``versions``
+        (gate → current version), gate results of any other version are left out."""
 
     @abstractmethod
     def add_events(self, rows: Sequence[dict[str, Any]]) -> None: ...

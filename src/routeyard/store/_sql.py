@@ -18,10 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from routeyard.errors import NotFoundError, StoreError
-from routeyard.store import migrations
-from routeyard.store import schema as t
-from routeyard.store._base import Catalog
-from routeyard.store._common import (
+from routeyard.records import (
     AssetQuery,
     AssetRecord,
     AssetRow,
@@ -29,6 +26,9 @@ from routeyard.store._common import (
     RunRecord,
     StepRecord,
 )
+from routeyard.store import migrations
+from routeyard.store import schema as t
+from routeyard.store._base import Catalog
 
 _STEP_FIELDS = {c.name for c in t.steps.columns} - {"id", "run_id", "node", "step", "position"}
 
@@ -501,11 +501,17 @@ class SqlCatalog(Catalog):
             )
 
     @_read
-    def learning_outcomes(self) -> list[dict[str, Any]]:
+    def learning_outcomes(self, versions=None) -> list[dict[str, Any]]:
         cols = ("model", "stage", "tags", "passed", "created_at")
         rows = []
         for table in (t.gate_outcomes, t.outcomes):
             query = sa.select(*(table.c[c] for c in cols)).where(table.c.model.is_not(None))
+            if table is t.gate_outcomes and versions is not None:
+                current = [
+                    sa.and_(table.c.gate == g, table.c.gate_version == v)
+                    for g, v in versions.items()
+                ]
+                query = query.where(sa.or_(*current) if current else sa.false())
             rows += [dict(r) for r in self._conn.execute(query).mappings()]
         return sorted(rows, key=lambda r: r["created_at"])
 

@@ -35,6 +35,21 @@ def _v3_studio(conn: sa.Connection) -> None:
     schema.annotations.create(conn, checkfirst=True)
 
 
+def _v4_gate_versions(conn: sa.Connection) -> None:
+    # A fresh store made these columns in migration 1 (it creates the current
+    # tables); an older one gains them here, with NULL versions: stale scores.
+    have = {c["name"] for c in sa.inspect(conn).get_columns("gate_outcomes")}
+    columns = {
+        "gate_version": "VARCHAR(32)",
+        "params_key": "VARCHAR(64)",
+        "message": "TEXT",
+        "hard_fail": "BOOLEAN",
+    }
+    for name, kind in columns.items():
+        if name not in have:
+            conn.execute(sa.text(f"ALTER TABLE gate_outcomes ADD COLUMN {name} {kind}"))
+
+
 MIGRATIONS: list[Migration] = [
     (
         1,
@@ -43,6 +58,11 @@ MIGRATIONS: list[Migration] = [
     ),
     (2, "outcomes reported to the router outside plans", _v2_outcomes),
     (3, "studio: derived files (thumbnails, check results) and review annotations", _v3_studio),
+    (
+        4,
+        "gate outcomes carry the gate's version, parameter key, message and hard fail",
+        _v4_gate_versions,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,15 @@ _EXT = {
 }
 
 
-def lineage(catalog: Catalog, asset_id: str, _memo: dict | None = None) -> dict[str, Any]:
-    """The chain from an asset back to its sources, in the contract's shape."""
+def lineage(
+    catalog: Catalog,
+    asset_id: str,
+    _memo: dict | None = None,
+    *,
+    secrets: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The chain from an asset back to its sources, in the contract's shape;
+    ``secrets`` are credential values masked wherever they appear."""
     memo = {} if _memo is None else _memo
     if asset_id in memo:
         return memo[asset_id]
@@ -72,12 +80,12 @@ def lineage(catalog: Catalog, asset_id: str, _memo: dict | None = None) -> dict[
             seconds=step.seconds,
             run=step.run_id,
             parents=[
-                lineage(catalog, parent, memo)
+                lineage(catalog, parent, memo, secrets=secrets)
                 for parent in dict.fromkeys(step.inputs)
                 if parent != asset_id
             ],
         )
-    node = redact(node)
+    node = redact(node, secrets)
     memo[asset_id] = node
     return node
 
@@ -162,6 +170,7 @@ def export_assets(
     dest: Path,
     *,
     extra: dict[str, Any] | None = None,
+    secrets: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write deliverables and the provenance sidecar into ``dest``; returns the sidecar."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -169,7 +178,7 @@ def export_assets(
     files = []
     for asset_id in dict.fromkeys(asset_ids):
         record = catalog.get_asset(asset_id)
-        tree = lineage(catalog, asset_id, memo)
+        tree = lineage(catalog, asset_id, memo, secrets=secrets)
         name = deliverable_name(tree, record.mime)
         payload = {"asset": asset_id, "lineage": tree}
         data = embed(Path(asset_path(asset_id)).read_bytes(), record.mime, payload)
@@ -185,7 +194,7 @@ def export_assets(
         if notes:  # a reviewer's flagged frames travel with the file
             entry["annotations"] = notes
         files.append(entry)
-    sidecar = redact({"routeyard": 1, **(extra or {}), "deliverables": files})
+    sidecar = redact({"routeyard": 1, **(extra or {}), "deliverables": files}, secrets)
     _write_atomic(dest / SIDECAR, json.dumps(sidecar, indent=2, sort_keys=True).encode())
     return sidecar
 

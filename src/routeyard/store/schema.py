@@ -154,6 +154,12 @@ gate_outcomes = sa.Table(
     sa.Column("tags", sa.JSON, nullable=False, default=list),
     sa.Column("details", sa.JSON, nullable=False, default=dict),
     sa.Column("created_at", sa.Float, nullable=False),
+    # Migration 4: which version of the gate measured it, the memo key of its
+    # parameters, its message and whether it failed whatever the threshold.
+    sa.Column("gate_version", sa.String(32)),
+    sa.Column("params_key", sa.String(64), index=True),
+    sa.Column("message", sa.Text),
+    sa.Column("hard_fail", sa.Boolean),
 )
 
 # Outcomes reported outside a plan's gates (``record_outcome``), for the router.

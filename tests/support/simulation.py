@@ -16,9 +16,9 @@ import random
 from routeyard import catalog as cat
 from routeyard import ops
 from routeyard.brief import Brief
-from routeyard.routing.evaluation import all_keys
 from routeyard.routing.learning import Learner
 from routeyard.routing.router import CatalogRouter
+from tests.support.evaluation import all_keys
 
 TAGS = ("night", "product", "portrait", "sports", "landscape")
 BRIEFS = 500
@@ -43,7 +43,7 @@ def brief_for(rng: random.Random, policy: str, explore: bool) -> tuple[Brief, st
 
 def simulate(mode: str, policy: str, seed: int, briefs: int = BRIEFS) -> dict[str, list[float]]:
     """Route ``briefs`` briefs in one hidden world; per brief: regret, hidden pass rate, cost."""
-    catalog = cat.load()
+    catalog = cat.load().with_local(ops.all_ops())
     rng = random.Random(seed)
     world = hidden_world(catalog, random.Random(1000 + seed))
     learner = Learner(catalog, rng=random.Random(seed), clock=lambda: 0.0)

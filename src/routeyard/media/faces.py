@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from routeyard.ops.base import OpInputError
+from routeyard.errors import OpInputError
 
 MODEL_LICENCES = {
     "dlib/frontal_face_detector (HOG)": "BSL-1.0 (Boost), part of dlib",

@@ -16,8 +16,8 @@ from types import TracebackType
 import av
 import numpy as np
 
+from routeyard.errors import OpInputError
 from routeyard.memory import pin_mmap_threshold
-from routeyard.ops.base import OpInputError
 
 
 class Mp4Writer:

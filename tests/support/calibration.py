@@ -48,10 +48,10 @@ def parallax_clip(
     ``subject=False`` renders the background layer alone: the whole frame
     moves with the ground-plane depth prior (real parallax, nothing torn).
     """
-    from routeyard.ops.matte import subject_matte
+    from routeyard.media.matte import subject_matte
+    from routeyard.media.pixels import shrink
     from routeyard.ops.parallax import build_layers
     from routeyard.ops.parallax import frames as render_frames
-    from routeyard.ops.pixels import shrink
 
     small, _ = shrink(rgb, side)
     small = small[: small.shape[0] // 2 * 2, : small.shape[1] // 2 * 2].copy()
@@ -64,7 +64,7 @@ def camera_clip(
     rgb: np.ndarray, count: int, side: int = 360, speed: float = 2.0
 ) -> list[np.ndarray]:
     """A smooth pan with a slow zoom over a photo (no layers)."""
-    from routeyard.ops.pixels import shrink
+    from routeyard.media.pixels import shrink
 
     small, _ = shrink(rgb, int(side * 1.4))
     h, w = small.shape[:2]
@@ -259,7 +259,7 @@ def run_suite(
 
 def write_clip(path, clip: list[np.ndarray], fps: int = 24):
     """Encode frames as the H.264 MP4 a gate would be given."""
-    from routeyard.ops.video import Mp4Writer
+    from routeyard.media.video import Mp4Writer
 
     h, w = clip[0].shape[:2]
     with Mp4Writer(path, w, h, fps) as out:
@@ -269,6 +269,6 @@ def write_clip(path, clip: list[np.ndarray], fps: int = 24):
 
 
 def subject_of(frame: np.ndarray) -> np.ndarray:
-    from routeyard.ops.matte import subject_matte
+    from routeyard.media.matte import subject_matte
 
     return subject_matte(frame) > 0.3

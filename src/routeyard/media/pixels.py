@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image
 from pydantic import AfterValidator
 
+from routeyard.errors import OpInputError
 from routeyard.media import open_image
-from routeyard.ops.base import OpInputError
 
 
 def load_rgb(path: Path, *, where: str, keep_alpha: bool = False) -> np.ndarray:
