@@ -99,9 +99,9 @@ def env_with(fakes_started, base_env=None) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def _fresh_cooldowns():
-    """Cooldowns are process-wide by design; each test starts with none."""
-    from routeyard.routing.cooldown import COOLDOWNS
+    """Cooldowns are process-wide by design (the API keeps one); each test starts with none."""
+    from routeyard.api import _COOLDOWNS
 
-    COOLDOWNS.clear()
+    _COOLDOWNS.clear()
     yield
-    COOLDOWNS.clear()
+    _COOLDOWNS.clear()

@@ -24,6 +24,11 @@ class CheckOp(Op):
     file_params = ("ref",)
     gate: ClassVar[Gate]
 
+    @property
+    def version(self) -> str:  # type: ignore[override]
+        """A new gate version is a new algorithm: cached check steps re-run."""
+        return f"1+{self.gate.name}.{self.gate.version}"
+
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: OpParams) -> list[Output]:
         gate_params = self.gate.Params.model_validate(params.model_dump(exclude={"strict"}))
         ref = ctx.files["ref"].path if "ref" in ctx.files else None
@@ -71,8 +76,6 @@ def _register(gate: Gate) -> None:
             "name": f"check.{gate.name}",
             "Params": params,
             "gate": gate,
-            # A new gate version is a new algorithm: cached check steps re-run.
-            "version": f"{CheckOp.version}+{gate.name}.{gate.version}",
         },
     )
     register(cls)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from routeyard import ops
+from routeyard import billing, ops
 from routeyard.checks import GATES
 from routeyard.config import Limits, RetryPolicy
 from routeyard.errors import MediaError, PipelineError
@@ -39,7 +39,7 @@ from routeyard.pipeline.plan import Node, Plan, build
 from routeyard.pipeline.retry import backoff_delay
 from routeyard.pipeline.spec import PipelineSpec
 from routeyard.providers import LocalProvider, Provider, ProviderError, ProviderResult, Task
-from routeyard.providers.base import JobLedger, PermanentError, TransientError
+from routeyard.providers.base import SENT, JobLedger, PermanentError, TransientError
 from routeyard.routing import RouteChoice, RouteDecision, Router
 from routeyard.routing.cooldown import Cooldowns
 from routeyard.secrets import redact
@@ -362,13 +362,14 @@ class Engine:
         for i, (choice, key) in enumerate(zip(decision.chain, keys, strict=True)):
             if i:
                 self._emit(run, "fallback", node.id, {"to": choice.model, "after": errors[-1]})
-            if not run.budget.fits(choice.est_cost_usd):
+            reserved = self._estimate(choice, op, params, spec.brief, inputs)
+            if not run.budget.fits(reserved):
                 errors.append(
-                    f"{choice.model}: estimated ${choice.est_cost_usd:.2f} exceeds the "
+                    f"{choice.model}: estimated ${reserved:.2f} exceeds the "
                     f"${run.budget.left:.2f} left of the budget"
                 )
                 continue
-            run.budget.reserve(choice.est_cost_usd)
+            run.budget.reserve(reserved)
             result: ProviderResult | None = None
             try:
                 task = Task(
@@ -421,7 +422,7 @@ class Engine:
                 )
                 break
             finally:
-                run.budget.settle(choice.est_cost_usd, result.cost_usd if result else 0.0)
+                run.budget.settle(reserved, result.cost_usd if result else 0.0)
             self.cooldowns.succeeded(choice.model)
             seconds = time.perf_counter() - started
             self.catalog.complete_step(
@@ -436,6 +437,9 @@ class Engine:
                 cost_usd=result.cost_usd,
                 finished_at=time.time(),
                 seconds=seconds,
+                # The seed the result was made with: the provider's report, or
+                # None where the request carried none (lineage must not lie).
+                **({} if result.seed is SENT else {"seed": result.seed}),
                 warnings=[self._redact(w) for w in [*result.warnings, *ctx.warnings]],
             )
             ids = tuple(a.id for a in assets)
@@ -677,6 +681,21 @@ class Engine:
             for sem in sems:
                 await stack.enter_async_context(sem)
             yield
+
+    def _estimate(
+        self, choice: RouteChoice, op: Op, params, brief, inputs: list[InputAsset]
+    ) -> float:
+        """What the budget reserves for this attempt: the adapter's own estimate
+        (``billing``), now that the inputs' sizes are known; the route's figure
+        for a model the catalog does not price."""
+        catalog = getattr(self.router, "catalog", None)
+        model = catalog.get(choice.model) if catalog is not None else None
+        if model is None:
+            return choice.est_cost_usd
+        image = next((i.record for i in inputs if i.record.kind == "image"), None)
+        size = (image.width, image.height) if image is not None and image.width else None
+        request = billing.request_for(op.name, params.model_dump(), brief, size)
+        return billing.estimate(model, request).usd
 
     def _seed(self, node: Node) -> int:
         if isinstance(node.seed, int):

@@ -39,6 +39,11 @@ __all__ = [
 ]
 
 
+# ``ProviderResult.seed`` when the step's own seed was sent and used.
+SENT = object()
+NO_SEED = "takes no seed: the result is not reproducible"
+
+
 @dataclass
 class JobLedger:
     """Where a hosted adapter records its job ids, before it waits on them.
@@ -71,6 +76,9 @@ class ProviderResult:
     outputs: list[Output]
     cost_usd: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # The seed that shaped the result: the step's (the default, ``SENT``), the
+    # one the provider reports it used, or None when the request carried none.
+    seed: int | object | None = SENT
 
 
 class Provider(ABC):

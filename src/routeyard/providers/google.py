@@ -78,8 +78,6 @@ class GoogleProvider(HostedProvider):
             warnings = notes + req.unsupported(
                 {"prompt", "seconds", "camera", "negative_prompt"}, where
             )
-            if "seed" in req.set_params:
-                warnings.append(f"{task.model} on the Gemini API takes no seed")
             return Prepared(
                 payload={"instances": [instance], "parameters": parameters},
                 warnings=warnings,

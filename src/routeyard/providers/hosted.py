@@ -31,13 +31,15 @@ from abc import abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from routeyard import catalog
+from routeyard import billing, catalog
 from routeyard.catalog import Model
 from routeyard.errors import MediaError
 from routeyard.media import probe_file
 from routeyard.ops import InputAsset, Output
 from routeyard.providers import settings as provider_settings
 from routeyard.providers.base import (
+    NO_SEED,
+    SENT,
     AuthError,
     InvalidInputError,
     PermanentError,
@@ -66,6 +68,8 @@ class Prepared:
     payload: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     path: str = ""  # where to submit, when it depends on the endpoint
+    # Whether the request carries the step's seed; None: read it off the payload.
+    seed_sent: bool | None = None
 
 
 @dataclass
@@ -84,23 +88,28 @@ class Poll:
     facts: dict[str, Any] = field(default_factory=dict)  # provider-reported usage, seed, …
 
 
-@dataclass
-class Billing:
-    unit: str
-    quantity: float
-    usd_per_unit: float
+Billing = billing.Bill
 
-    @property
-    def usd(self) -> float:
-        return round(self.quantity * self.usd_per_unit, 6)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "unit": self.unit,
-            "quantity": round(self.quantity, 4),
-            "usd_per_unit": self.usd_per_unit,
-            "usd": self.usd,
-        }
+def carries_seed(payload: Any, seed: int) -> bool:
+    """Whether a request body sends ``seed``: a ``seed`` field anywhere in it, or
+    ``--seed N`` in a prompt (ModelArk's text flags)."""
+    if isinstance(payload, dict):
+        if payload.get("seed") == seed:
+            return True
+        return any(carries_seed(v, seed) for v in payload.values())
+    if isinstance(payload, list):
+        return any(carries_seed(v, seed) for v in payload)
+    if isinstance(payload, str):
+        return f"--seed {seed}" in payload
+    return False
+
+
+def billed_request(task: Task) -> billing.Request:
+    """The task's billed request: its parameters, the brief, the first image input."""
+    image = next((a.record for a in task.inputs if a.record.kind == "image"), None)
+    size = (image.width, image.height) if image is not None and image.width else None
+    return billing.request_for(task.op.name, task.params.model_dump(), task.brief, size)
 
 
 class HostedProvider(Provider):
@@ -198,8 +207,11 @@ class HostedProvider(Provider):
             else:
                 prepared = await self.prepare(task, endpoint)
                 warnings += prepared.warnings
+                sent = prepared.seed_sent
+                meta_seed = sent if sent is not None else carries_seed(prepared.payload, task.seed)
                 estimate = self.estimate(model, task)
                 meta = {
+                    "seed_sent": meta_seed,
                     "endpoint": endpoint,
                     "billing": {"estimated": estimate.to_dict()},
                     "warnings": prepared.warnings,
@@ -230,11 +242,25 @@ class HostedProvider(Provider):
                         job.id, status="submitted", cost_usd=estimate.usd, meta=meta
                     )
                     poll = await self._wait(task, job, model, meta)
-            outputs, billing = await self._collect(task, job, model, poll, meta)
-            meta["billing"]["actual"] = billing.to_dict()
+            outputs, bill = await self._collect(task, job, model, poll, meta)
+            meta["billing"]["actual"] = bill.to_dict()
             meta["facts"] = poll.facts
-            task.jobs.updated(job.id, status="succeeded", cost_usd=billing.usd, meta=meta)
-            return ProviderResult(outputs=outputs, cost_usd=billing.usd, warnings=warnings)
+            task.jobs.updated(job.id, status="succeeded", cost_usd=bill.usd, meta=meta)
+            seed = self._seed_used(task, meta, poll, warnings)
+            return ProviderResult(outputs=outputs, cost_usd=bill.usd, warnings=warnings, seed=seed)
+
+    def _seed_used(
+        self, task: Task, meta: dict[str, Any], poll: Poll, warnings: list[str]
+    ) -> int | object | None:
+        """What the lineage records as the seed: what the provider says it used,
+        else the step's seed if the request carried it, else None with a warning."""
+        reported = poll.facts.get("seed")
+        if isinstance(reported, int) and not isinstance(reported, bool):
+            return reported
+        if meta.get("seed_sent", True):
+            return SENT
+        warnings.append(f"{task.model} on {self.name} {NO_SEED}")
+        return None
 
     def _resumable(self, task: Task, warnings: list[str]) -> dict[str, Any] | None:
         """The newest job for this cache key that may still be running or unstored."""
@@ -348,46 +374,13 @@ class HostedProvider(Provider):
 
     # -------------------------------------------------------------- costs
     def estimate(self, model: Model, task: Task) -> Billing:
-        """The bill before submitting, in the provider's unit, from the request."""
-        p = model.price
-        params = task.params.model_dump()
-        if p.unit in ("free", "image"):
-            return Billing(p.unit, 1.0, p.usd)
-        if p.unit == "megapixel":
-            w, h = params.get("width"), params.get("height")
-            if not (w and h) and task.inputs and task.inputs[0].record.width:
-                rec = task.inputs[0].record
-                scale = params.get("scale") or 1
-                w, h = rec.width * scale, rec.height * scale
-            mp = (w * h / 1e6) if w and h else 1.0
-            return Billing("megapixel", max(mp, 0.25), p.usd)
-        seconds = self.billed_seconds(model, float(params.get("seconds") or 5.0))
-        return Billing("video_second", seconds, self.second_rate(model, task))
+        """The bill before submitting, in the provider's unit (``billing``, the
+        router's and the budget guard's figure too)."""
+        return billing.estimate(model, billed_request(task))
 
     def actual(self, model: Model, task: Task, facts: list[Any]) -> Billing:
         """The bill from what came back: output megapixels, video seconds, image count."""
-        p = model.price
-        if p.unit in ("free", "image"):
-            return Billing(p.unit, float(len(facts)), p.usd)
-        if p.unit == "megapixel":
-            mp = sum((f.width or 0) * (f.height or 0) for f in facts) / 1e6
-            return Billing("megapixel", max(mp, 0.25 * len(facts)), p.usd)
-        seconds = sum(self.billed_seconds(model, f.duration or 0.0) for f in facts)
-        return Billing("video_second", seconds, self.second_rate(model, task))
-
-    @staticmethod
-    def billed_seconds(model: Model, seconds: float) -> float:
-        """Providers bill the duration tier they rendered (5 s or 10 s for Kling)."""
-        offered = sorted(model.limits.durations)
-        for d in offered:
-            if d >= seconds - 0.25:  # an encoder's last-frame rounding is not a longer tier
-                return float(d)
-        return float(round(seconds, 2)) if not offered else float(offered[-1])
-
-    @staticmethod
-    def second_rate(model: Model, task: Task) -> float:
-        resolution = task.params.model_dump().get("resolution")
-        return model.price.per_resolution.get(resolution or "", model.price.usd)
+        return billing.actual(model, billed_request(task), facts)
 
     # ------------------------------------------------------------ helpers
     async def upload(self, asset: InputAsset) -> str:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from routeyard import billing
 from routeyard.brief import Brief
 
 TEXT_CUES = (
@@ -71,6 +72,8 @@ class Requirements:
     aspect: str | None = None
     seconds: float | None = None
     resolution: str | None = None
+    # What the step's bill depends on (``billing.request_for``).
+    bill: billing.Request = field(default_factory=billing.Request)
     budget_usd: float | None = None
     deadline_s: float | None = None
     policy: str = "balanced"
@@ -136,6 +139,7 @@ def analyse(
     req.budget_usd, req.deadline_s = brief.budget_usd, brief.deadline_s
     req.exclude = tuple(brief.exclude)
     req.tags = brief.learning_tags()
+    req.bill = billing.request_for(op, params, brief)
     req.explore = brief.explore
 
     # --- text that must be legible

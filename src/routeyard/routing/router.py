@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from routeyard import ops
+from routeyard import billing, ops
 from routeyard.brief import Brief
 from routeyard.catalog import Catalog, Model, local_model
 from routeyard.catalog import load as load_catalog
@@ -34,8 +34,6 @@ POLICIES: dict[str, tuple[float, float]] = {
     "fast": (0.05, 0.2),
 }
 NEUTRAL = 0.5  # the value of a trait a model does not list
-DEFAULT_MEGAPIXELS = 1.0
-DEFAULT_SECONDS = 5.0
 MAX_FALLBACKS = 4
 PINNED_LOCAL = ("local",)
 
@@ -55,24 +53,8 @@ def has_credentials(catalog: Catalog, provider: str, env: Mapping[str, str]) -> 
 
 
 def estimate_cost(model: Model, req: Requirements) -> float:
-    """The provider's bill for one result, in its own unit."""
-    p = model.price
-    if p.unit == "free":
-        return 0.0
-    if p.unit == "image":
-        return p.usd
-    if p.unit == "megapixel":
-        mp = (req.width * req.height / 1e6) if req.width and req.height else DEFAULT_MEGAPIXELS
-        return p.usd * max(mp, 0.25)
-    seconds = billed_seconds(model, req.seconds or DEFAULT_SECONDS)
-    rate = p.per_resolution.get(req.resolution or "", p.usd)
-    return rate * seconds
-
-
-def billed_seconds(model: Model, seconds: float) -> float:
-    """The shortest duration the model offers that covers ``seconds`` (the rest is trimmed)."""
-    offered = sorted(d for d in model.limits.durations if d >= seconds - 1e-9)
-    return offered[0] if offered else seconds
+    """The provider's bill for one result (``billing``: the adapters' own figure)."""
+    return billing.estimate(model, req.bill).usd
 
 
 @dataclass

@@ -85,6 +85,10 @@ def lineage(
                 if parent != asset_id
             ],
         )
+        if step.seed is None:  # say why the result cannot be reproduced from a seed
+            why = next((w for w in step.warnings if "seed" in w), None)
+            if why:
+                node["seed_note"] = why
     node = redact(node, secrets)
     memo[asset_id] = node
     return node
