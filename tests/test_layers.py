@@ -164,7 +164,7 @@ def test_the_walker_sees_function_level_and_parent_package_imports():
     assert "routeyard.store" not in GRAPH["routeyard.ops.base"]  # type-only import
 
 
-PACKAGES = sorted(m for m, (_, package) in MODULES.items() if package) + ["routeyard.cli"]
+PACKAGES = [*sorted(m for m, (_, package) in MODULES.items() if package), "routeyard.cli"]
 
 
 @pytest.mark.parametrize("module", PACKAGES)
