@@ -41,8 +41,9 @@ def test_the_lineage_seed_is_the_one_the_provider_received(
         assert not any("takes no seed" in w for w in step["warnings"])
     else:
         assert tree["seed"] is None
-        assert f"{model} on {provider} takes no seed: the result is not reproducible" in (
-            step["warnings"]
+        assert (
+            f"{model} on {provider} takes no seed: the result is not reproducible"
+            in (step["warnings"])
         )
         assert "takes no seed" in tree["seed_note"]
     sidecar = api.export_run(run["run"], tmp_path / "out")
