@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
 
-from routeyard.errors import RouteyardError
+from routeyard.errors import CancelledByUser, RouteyardError
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -192,7 +192,7 @@ def _run_with_progress(fn):
     except KeyboardInterrupt:
         display.stop()
         rid = display.run_id or "?"
-        raise RouteyardError(
+        raise CancelledByUser(
             f"cancelled: run {rid} stopped; finished steps are kept",
             hint="run the same command again to resume from the cache",
         ) from None
