@@ -52,7 +52,10 @@ def _check_journey(run: dict, home: Path, providers: dict[str, str]) -> None:
         chain.append((node["op"], node["model"], node["provider"]))
         node = node["parents"][0] if node["parents"] else None
     assert [c[0] for c in chain] == ["animate", "edit", "generate"]
-    assert lineage["prompt"] and lineage["seed"] is not None
+    assert lineage["prompt"]
+    # the seed is the one the request carried, or null with the step's warning saying why
+    no_seed = any("takes no seed" in w for w in steps["motion"]["warnings"])
+    assert (lineage["seed"] is None) == no_seed
     # costs in billing units, per provider
     costs = api.costs(run["run"], home=home)
     paid_here = {providers[n] for n in providers if steps[n]["status"] == "executed"}
