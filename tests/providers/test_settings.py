@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from routeyard.providers.settings import load
-from routeyard.secrets import secret_values
+from routeyard.config import known_secrets
 
 
 def test_config_file_gives_keys_limits_and_joins_redaction(provider_env):
@@ -17,7 +17,7 @@ def test_config_file_gives_keys_limits_and_joins_redaction(provider_env):
     assert s.credential("BFL_API_KEY") == "bfl-from-file-1234567"
     assert (s.concurrency, s.base_url) == (3, "http://x.test")
     assert "config file" in s.source
-    assert "bfl-from-file-1234567" in secret_values()  # masked like an environment key
+    assert "bfl-from-file-1234567" in known_secrets()  # masked like an environment key
 
 
 def test_bad_config_file_is_one_clear_line(provider_env):
