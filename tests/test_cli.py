@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -140,7 +141,8 @@ def test_unwritable_store_is_a_clear_error(tmp_path, write):
 
 def test_second_run_on_a_busy_store_is_refused_and_the_first_completes(tmp_path, write):
     env = subprocess_env(tmp_path / "store", tmp_path / "log")
-    slow = write("steps:\n  a: {op: test.work, seconds: 2}\n", "slow.yaml")
+    release = tmp_path / "release"
+    slow = write(f"steps:\n  a: {{op: test.work, hold: '{release}'}}\n", "slow.yaml")
     first = subprocess.Popen(
         [sys.executable, "-m", "routeyard.cli", "run", str(slow), "--json"],
         env=env,
@@ -149,20 +151,20 @@ def test_second_run_on_a_busy_store_is_refused_and_the_first_completes(tmp_path,
         text=True,
     )
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if (tmp_path / "store" / "run.lock").exists() and (
-                tmp_path / "store" / "run.lock"
-            ).read_text():
-                break
-            time.sleep(0.05)
+        # The first run's step is running (it holds the store) until we release it.
+        started = Path(f"{release}.started")
+        deadline = time.monotonic() + 120
+        while not started.exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert started.exists(), first.stderr.read() if first.poll() is not None else "no start"
         second = cli(
             "run", str(write("steps:\n  b: {op: test.work}\n", "other.yaml")), env=env, check=False
         )
         assert second.returncode == 3
         assert "busy" in second.stderr and str(first.pid) in second.stderr
     finally:
-        out, _ = first.communicate(timeout=60)
+        release.write_text("go")
+        out, _ = first.communicate(timeout=120)
     assert json.loads(out)["status"] == "done"
 
 

@@ -328,7 +328,7 @@ def verify_store(*, home: str | Path | None = None) -> VerifyReport:
 def deliverables(run: RunRecord) -> list[str]:
     """Outputs of the run's final steps: those no other step reads, export steps excluded
     (their output is the sidecar; what they exported are their inputs)."""
-    spec_steps = _read_steps(run.pipeline_text)
+    spec_steps = specs.step_tables(run.pipeline_text)
     read = {src for s in spec_steps.values() for src in _as_list(s.get("input"))}
     out: list[str] = []
     for step in run.steps:
@@ -382,14 +382,8 @@ def run_object(run: RunRecord, catalog: Any = None) -> dict[str, Any]:
     }
 
 
-def _read_steps(text: str) -> dict[str, dict]:
-    data = yaml.safe_load(text) or {}
-    steps = data.get("steps") or {}
-    return {k: v for k, v in steps.items() if isinstance(v, dict)}
-
-
 def _step_names(text: str) -> list[str]:
-    return list(_read_steps(text))
+    return list(specs.step_tables(text))
 
 
 def _as_list(value: Any) -> list[str]:

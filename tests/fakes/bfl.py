@@ -8,7 +8,7 @@ Auth: ``x-key``. Images in and out of the fake are real (base64 in).
 
 from __future__ import annotations
 
-from tests.fakes.server import FakeServer, Req, Resp
+from tests.fakes.server import FakeServer, Req, Resp, shape_of
 
 
 class FakeBfl(FakeServer):
@@ -71,8 +71,8 @@ class FakeBfl(FakeServer):
                 data, mime = self.render(
                     "generate",
                     prompt=p.get("prompt", ""),
-                    width=p.get("width", 1024),
-                    height=p.get("height", 768),
+                    width=shape_of(p, (1024, 768))[0],
+                    height=shape_of(p, (1024, 768))[1],
                     seed=p.get("seed") or 0,
                 )
             job.result = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from tests.fakes.server import FakeServer, Req, Resp
+from tests.fakes.server import FakeServer, Req, Resp, shape_of
 
 _CODES = {
     400: "InvalidParameter",
@@ -82,8 +82,7 @@ class FakeBytePlus(FakeServer):
                     ],
                 },
             )
-        m = re.match(r"(\d+)x(\d+)", p.get("size", ""))
-        w, h = (int(m[1]), int(m[2])) if m else (1024, 1024)
+        w, h = shape_of(p, (1024, 1024))
         image = p.get("image")
         image = image[0] if isinstance(image, list) else image
         kind = "edit" if image else "generate"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from tests.fakes.server import FakeServer, Req, Resp
+from tests.fakes.server import FakeServer, Req, Resp, shape_of
 
 _APP = r"/(?P<owner>[\w-]+)/(?P<app>[\w.-]+)/requests/(?P<id>[\w-]+)"
 
@@ -132,7 +132,7 @@ class FakeFal(FakeServer):
     def _output(self, job) -> dict:
         p = job.payload
         kind = kind_of(job.endpoint)
-        size = p.get("image_size") if isinstance(p.get("image_size"), dict) else {}
+        width, height = shape_of(p, (512, 512))
         image = p.get("image_url") or (p.get("image_urls") or [None])[0]
         seconds = float(str(p.get("duration", "5")).rstrip("s"))
         data, mime = self.render(
@@ -140,8 +140,8 @@ class FakeFal(FakeServer):
             prompt=p.get("prompt") or "",
             image=image,
             mask=p.get("mask_url"),
-            width=size.get("width", 512),
-            height=size.get("height", 512),
+            width=width,
+            height=height,
             seed=p.get("seed") or 0,
             seconds=seconds,
             factor=int(p.get("upscale_factor") or 2),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 
-from tests.fakes.server import FakeServer, Req, Resp
+from tests.fakes.server import FakeServer, Req, Resp, shape_of
 
 _STATUS = {
     400: "INVALID_ARGUMENT",
@@ -97,7 +97,8 @@ class FakeGoogle(FakeServer):
         if images:
             data, mime = self.render("edit", prompt=prompt, image=images[0])
         else:
-            data, mime = self.render("generate", prompt=prompt, width=1024, height=1024, seed=seed)
+            w, h = shape_of(job.payload, (1024, 1024))
+            data, mime = self.render("generate", prompt=prompt, width=w, height=h, seed=seed)
         return Resp(
             200,
             {

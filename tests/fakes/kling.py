@@ -109,7 +109,9 @@ class FakeKling(FakeServer):
             return Resp(
                 400, {"code": 1201, "message": "image: raw base64 expected", "request_id": "r"}
             )
-        job = self.new_job(body.get("model_name", "kling-v1"), body)
+        # Recorded as the catalog names the endpoint: model and, when sent, mode.
+        endpoint = "/".join(filter(None, (body.get("model_name", "kling-v1"), body.get("mode"))))
+        job = self.new_job(endpoint, body)
         return Resp(
             200,
             {

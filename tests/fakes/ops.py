@@ -12,6 +12,7 @@ import json
 import os
 import threading
 import time
+from pathlib import Path
 
 from routeyard.ops import register
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output
@@ -32,6 +33,9 @@ class WorkParams(OpParams):
     seconds: float = 0.0
     fail: bool = False
     mask: str | None = None
+    # A path: the op writes ``<hold>.started`` and waits until ``hold`` exists,
+    # so a test can act while a step is surely running, then release it.
+    hold: str | None = None
 
 
 @register
@@ -52,6 +56,8 @@ class WorkOp(Op):
         try:
             if params.seconds:
                 time.sleep(params.seconds)
+            if params.hold:
+                _wait_for_release(Path(params.hold))
             if params.fail:
                 raise OpInputError(f"step '{ctx.node}' was asked to fail")
             log_execution(ctx.node)
@@ -64,6 +70,17 @@ class WorkOp(Op):
         finally:
             with _lock:
                 ACTIVE["now"] -= 1
+
+
+def _wait_for_release(release: Path, patience_s: float = 300.0) -> None:
+    """Block until the test creates ``release`` (never for ever: a test that
+    forgets fails its step instead of hanging the suite)."""
+    Path(f"{release}.started").write_text("1")
+    deadline = time.monotonic() + patience_s
+    while not release.exists():
+        if time.monotonic() > deadline:
+            raise OpInputError(f"{release} was never released")
+        time.sleep(0.01)
 
 
 class NoopParams(OpParams):

@@ -13,7 +13,7 @@ import re
 import time
 from datetime import UTC, datetime
 
-from tests.fakes.server import FakeServer, Req, Resp
+from tests.fakes.server import FakeServer, Req, Resp, shape_of
 
 _STATUS = {"queued": "starting", "running": "processing", "cancelled": "canceled"}
 
@@ -118,8 +118,8 @@ class FakeReplicate(FakeServer):
             prompt=i.get("prompt") or "",
             image=image,
             mask=i.get("mask"),
-            width=i.get("width", 512),
-            height=i.get("height", 512),
+            width=shape_of(i, (512, 512))[0],
+            height=shape_of(i, (512, 512))[1],
             seed=i.get("seed") or 0,
             seconds=float(i.get("duration", 5)),
         )

@@ -29,6 +29,66 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
+def asked_shape(payload: Any) -> tuple[str, Any] | None:
+    """The output shape a request body asks for, whatever the provider calls it:
+    ``("size", (w, h))`` from width/height, a ``{width, height}`` or a ``"WxH"``;
+    ``("aspect", w / h)`` from an ``aspect_ratio`` / ``aspectRatio`` of ``"W:H"``;
+    None when it asks for neither."""
+    found: list[tuple[str, Any]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        if not isinstance(value, dict):
+            return
+        if isinstance(value.get("width"), int) and isinstance(value.get("height"), int):
+            found.append(("size", (value["width"], value["height"])))
+        size = value.get("size")
+        if isinstance(size, str) and (m := re.fullmatch(r"(\d+)x(\d+)", size)):
+            found.append(("size", (int(m[1]), int(m[2]))))
+        for key in ("aspect_ratio", "aspectRatio"):
+            ratio = value.get(key)
+            if isinstance(ratio, str) and (m := re.fullmatch(r"(\d+):(\d+)", ratio)):
+                found.append(("aspect", int(m[1]) / int(m[2])))
+        for item in value.values():
+            walk(item)
+
+    walk(payload)
+    return next((f for f in found if f[0] == "size"), None) or (found[0] if found else None)
+
+
+def asked_seconds(payload: Any) -> float | None:
+    """The clip length a request body asks for (``duration`` "5", "6s", 10, or
+    ``durationSeconds``, a ``--duration`` prompt flag), None when it names none.
+    """
+    if isinstance(payload, list):
+        return next((v for v in map(asked_seconds, payload) if v is not None), None)
+    if isinstance(payload, str):  # ModelArk's prompt flags: "… --duration 5 --ratio 16:9"
+        m = re.search(r"--(?:duration|dur) (\d+(?:\.\d+)?)", payload)
+        return float(m[1]) if m else None
+    if not isinstance(payload, dict):
+        return None
+    for key in ("duration", "durationSeconds"):
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)s?", str(payload.get(key, "")))
+        if m:
+            return float(m[1])
+    return next((v for v in map(asked_seconds, payload.values()) if v is not None), None)
+
+
+def shape_of(payload: Any, default: tuple[int, int]) -> tuple[int, int]:
+    """The (width, height) a provider would render for this request body."""
+    asked = asked_shape(payload)
+    if asked is None:
+        return default
+    if asked[0] == "size":
+        return asked[1]
+    side = max(default)
+    if asked[1] >= 1:
+        return side, round(side / asked[1])
+    return round(side * asked[1]), side
+
+
 @dataclass
 class Req:
     method: str

@@ -9,45 +9,38 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fakes.bfl import FakeBfl
-from tests.fakes.byteplus import FakeBytePlus
-from tests.fakes.fal import FakeFal
-from tests.fakes.google import FakeGoogle
-from tests.fakes.kling import FakeKling
-from tests.fakes.replicate import FakeReplicate
+from routeyard.canonical import sha256_hex
+from routeyard.providers import hosted_providers
+from routeyard.providers.settings import credential_names
+from tests.fakes import fake_classes
 
-FAKES = {
-    "fal": FakeFal,
-    "replicate": FakeReplicate,
-    "bfl": FakeBfl,
-    "google": FakeGoogle,
-    "kling": FakeKling,
-    "byteplus": FakeBytePlus,
-}
-# Distinctive values, so a test can grep the store and the output for them.
-KEYS = {
-    "fal": {"FAL_KEY": "fal-SECRET-7f3a9c1e5b"},
-    "replicate": {"REPLICATE_API_TOKEN": "r8_SECRET_4d2b8e6f1a"},
-    "bfl": {"BFL_API_KEY": "bfl-SECRET-9a8b7c6d5e"},
-    "google": {"GEMINI_API_KEY": "AIza-SECRET-3c5e7a9b1d"},
-    "kling": {
-        "KLING_ACCESS_KEY": "ak-SECRET-2e4f6a8c0b",
-        "KLING_SECRET_KEY": "sk-SECRET-1b3d5f7a9c-0123456789abcdef",
-    },
-    "byteplus": {"ARK_API_KEY": "ark-SECRET-8c6a4e2f0d"},
-}
-ALL_KEY_VARS = [
-    "FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "REPLICATE_API_TOKEN", "BFL_API_KEY",
-    "GEMINI_API_KEY", "GOOGLE_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "ARK_API_KEY",
-]  # fmt: skip
+# Discovered, not listed: a provider is its adapter module, its fake module
+# and its catalog entry (``test_every_hosted_adapter_has_a_fake`` holds them together).
+FAKES = fake_classes()
+
+
+def _key(var: str) -> str:
+    """A distinctive, live-looking value per variable, so a test can grep the
+    store and the output for it."""
+    return f"{var.split('_')[0].lower()}-SECRET-{sha256_hex(var.encode())[:24]}"
+
+
+def _required(provider: str) -> list[str]:
+    """The credentials a provider needs: its first key and those that go with it."""
+    from routeyard import catalog
+
+    info = catalog.load().providers[provider]
+    return [info.env[0], *info.with_] if info.env else []
+
+
+KEYS = {name: {var: _key(var) for var in _required(name)} for name in FAKES}
+ALL_KEY_VARS = sorted({v for name in [*FAKES, *hosted_providers()] for v in credential_names(name)})
 FAST = {"poll_initial_s": 0.05, "poll_cap_s": 0.2, "timeout_s": 30, "download_timeout_s": 10}
 
 
 def make_fake(name: str, **kw):
-    keys = list(KEYS[name].values())
-    if name == "kling":
-        return FAKES[name](access=keys[0], secret=keys[1], **kw)
-    return FAKES[name](keys[0], **kw)
+    """The fake, expecting the keys (in the catalog's order) the adapter will send."""
+    return FAKES[name](*KEYS[name].values(), **kw)
 
 
 def write_config(path: Path, **overrides) -> Path:

@@ -7,38 +7,11 @@ import pytest
 
 from routeyard import api
 from routeyard.store import Store
+from tests.fakes.server import asked_seconds, asked_shape
+from tests.providers.cases import STEP, adapter_cases
 
-# provider, op, model, the endpoint the fake must see
-CASES = [
-    ("fal", "generate", "flux-dev", "fal-ai/flux/dev"),
-    ("fal", "edit", "nano-banana", "fal-ai/nano-banana/edit"),
-    ("fal", "edit", "seedream-4", "fal-ai/bytedance/seedream/v4/edit"),
-    ("fal", "inpaint", "flux-fill-pro", "fal-ai/flux-pro/v1/fill"),
-    ("fal", "upscale", "clarity-upscaler", "fal-ai/clarity-upscaler"),
-    ("fal", "animate", "kling-2.1-standard", "fal-ai/kling-video/v2.1/standard/image-to-video"),
-    ("fal", "animate", "veo-3", "fal-ai/veo3/image-to-video"),
-    ("fal", "animate", "seedance-1-pro", "fal-ai/bytedance/seedance/v1/pro/image-to-video"),
-    ("replicate", "generate", "flux-schnell", "black-forest-labs/flux-schnell"),
-    ("replicate", "edit", "flux-kontext-pro", "black-forest-labs/flux-kontext-pro"),
-    ("replicate", "animate", "kling-2.1-standard", "kwaivgi/kling-v2.1"),
-    ("bfl", "generate", "flux-pro-1.1", "flux-pro-1.1"),
-    ("bfl", "edit", "flux-kontext-pro", "flux-kontext-pro"),
-    ("bfl", "inpaint", "flux-fill-pro", "flux-pro-1.0-fill"),
-    ("google", "generate", "nano-banana", "gemini-2.5-flash-image"),
-    ("google", "edit", "nano-banana", "gemini-2.5-flash-image"),
-    ("google", "animate", "veo-3", "veo-3.0-generate-001"),
-    ("kling", "animate", "kling-2.1-standard", "kling-v2-1"),
-    ("byteplus", "generate", "seedream-4", "seedream-4-0-250828"),
-    ("byteplus", "edit", "seedream-4", "seedream-4-0-250828"),
-    ("byteplus", "animate", "seedance-1-pro", "seedance-1-0-pro-250528"),
-]
-STEP = {
-    "generate": "{op: generate, model: %s, width: 512, height: 384}",
-    "edit": "{op: edit, input: base, model: %s, prompt: 'make it painterly'}",
-    "inpaint": "{op: inpaint, input: base, model: %s, box: [40, 40, 120, 120]}",
-    "upscale": "{op: upscale, input: base, model: %s, scale: 2}",
-    "animate": "{op: animate, input: base, model: %s, seconds: 5}",
-}
+# provider, op, model, the endpoint the fake must see: from the catalog
+CASES = adapter_cases()
 
 
 def pipeline(op: str, model: str) -> str:
@@ -63,12 +36,23 @@ def test_adapter_runs_its_fake_end_to_end(fakes, home, write, provider, op, mode
         asset = store.catalog.get_asset(step["outputs"][0])
         want = "video" if op == "animate" else "image"
         assert asset.kind == want
-        if op == "animate":  # Veo renders 4, 6 or 8 s: 5 s asked is 6 s made, and said
-            veo = model.startswith("veo")
-            assert asset.duration == pytest.approx(6.0 if veo else 5.0, abs=0.1)
-            assert any("renders 6 s" in w for w in step["warnings"]) == veo
-        if op == "generate" and provider in ("fal", "bfl", "byteplus"):
-            assert (asset.width, asset.height) == (512, 384)  # the size was sent and honoured
+        if op == "animate":  # 5 s asked: what was sent was made, and a change is said
+            sent = asked_seconds(fake.bodies[-1])
+            if sent is None:
+                assert any("support 'seconds'" in w for w in step["warnings"]), step
+            else:
+                assert asset.duration == pytest.approx(sent, abs=0.1)
+                said = any(f"renders {sent:g} s for the asked 5 s" in w for w in step["warnings"])
+                assert said == (sent != 5)
+        if op == "generate":  # the size (or its aspect) was sent, and honoured
+            asked = asked_shape(fake.bodies[-1])
+            if asked is None:
+                assert any("size" in w or "aspect" in w for w in step["warnings"]), step
+            elif asked[0] == "size":
+                assert asked[1] == (asset.width, asset.height) == (512, 384)
+            else:
+                assert asked[1] == pytest.approx(4 / 3, rel=0.05)
+                assert asset.width / asset.height == pytest.approx(asked[1], rel=0.01)
         if op == "upscale":
             assert asset.width == 2 * store.catalog.get_asset(run["steps"][0]["outputs"][0]).width
         # the URL is metadata (no signature), the bytes are ours and hash-verified
@@ -82,3 +66,14 @@ def test_adapter_runs_its_fake_end_to_end(fakes, home, write, provider, op, mode
     assert job["cost_usd"] == pytest.approx(job["quantity"] * job["usd_per_unit"], rel=1e-3)
     if op == "animate":
         assert job["unit"] == "video_second"
+
+
+def test_every_hosted_adapter_has_a_fake_and_catalog_credentials():
+    """A provider is one adapter module, one fake and catalog data: all three, or none."""
+    from routeyard.providers import adapters
+    from tests.providers.conftest import FAKES, KEYS
+
+    hosted = set(adapters()) - {"local"}
+    assert hosted == set(FAKES), "every adapter needs a fake in tests/fakes (and no stray fakes)"
+    assert all(KEYS[name] for name in hosted), "every adapter's catalog entry names its keys"
+    assert {case[0] for case in CASES} == hosted, "every adapter serves a catalog model"

@@ -9,7 +9,9 @@ import pytest
 
 from routeyard import api
 from routeyard.providers.hosted import carries_seed
-from tests.providers.test_adapters import CASES, STEP
+from tests.providers.cases import STEP, adapter_cases
+
+CASES = adapter_cases()
 
 SEED = 4242
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from routeyard.providers.settings import load
 from routeyard.config import known_secrets
+from routeyard.providers.settings import load
 
 
 def test_config_file_gives_keys_limits_and_joins_redaction(provider_env):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from routeyard.catalog import load
 from routeyard.routing.learning import Learner
 from tests.support.simulation import cumulative, simulate
@@ -29,13 +31,26 @@ def test_old_outcomes_are_discounted():
     assert aged.n < 1.5 and aged.mean > fresh + 0.2
 
 
-def test_thompson_samples_stay_in_the_unit_interval_and_vary():
-    learner = Learner(load())
-    draws = {
-        round(learner.adjustment("seedance-1-pro", "motion", [], explore=True), 6)
-        for _ in range(20)
-    }
-    assert len(draws) > 10 and all(-1 < d < 1 for d in draws)
+def test_thompson_draws_follow_the_posterior_and_narrow_with_evidence():
+    """Exploration samples the Beta posterior: centred on its mean, as wide as
+    the evidence is thin — and the same seed draws the same samples."""
+    import random
+    import statistics
+
+    def draws(learner: Learner, n: int = 400) -> list[float]:
+        return [learner.adjustment("seedance-1-pro", "motion", [], explore=True) for _ in range(n)]
+
+    fresh = Learner(load(), rng=random.Random(7), clock=lambda: 0.0)
+    taught = Learner(load(), rng=random.Random(7), clock=lambda: 0.0)
+    for i in range(200):  # a 25 % pass rate, far below the prior
+        taught.record("seedance-1-pro", "motion", [], passed=i % 4 == 0, at=0.0)
+    for learner in (fresh, taught):
+        mean = learner.adjustment("seedance-1-pro", "motion", [])
+        assert statistics.fmean(draws(learner)) == pytest.approx(mean, abs=0.02)
+    assert statistics.pstdev(draws(taught)) < 0.5 * statistics.pstdev(draws(fresh))
+    assert statistics.fmean(draws(taught)) < statistics.fmean(draws(fresh)) - 0.1
+    again = Learner(load(), rng=random.Random(7), clock=lambda: 0.0)
+    assert draws(again, 5) == draws(Learner(load(), rng=random.Random(7), clock=lambda: 0.0), 5)
 
 
 def test_in_a_hidden_world_learning_beats_the_static_router_and_regret_flattens():

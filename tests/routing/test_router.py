@@ -95,11 +95,26 @@ def test_no_credentials_filters_hosted_models_except_in_a_dry_run():
 
 
 def test_a_local_fix_routes_to_an_edit_op_never_to_a_regeneration():
+    # A generation model better than every other on every trait, that cannot edit a region:
+    # it wins the generate step, and is never a candidate for a fix of part of an image.
+    base = CATALOG.get("flux-pro-1.1")
+    star = base.model_copy(
+        update={
+            "id": "star-gen",
+            "ops": ("generate",),
+            "traits": {t: cat.Trait(value=0.99, source="rules") for t in cat.TRAITS},
+            "hosts": (cat.Host(provider="fal", endpoints={"generate": "fal-ai/star"}),),
+        }
+    )
+    catalog = CATALOG.model_copy(update={"models": (*CATALOG.models, star)})
+    brief = Brief(prompt="a billboard with text", text="SALE")
+    assert decide("generate", brief, catalog=catalog).chosen.model == "star-gen"
     for op in ("inpaint", "remove_object"):
-        d = decide(op, Brief(prompt="a billboard with text", text="SALE"))
+        d = decide(op, brief, catalog=catalog)
+        assert d.candidates and "star-gen" not in {c["model"] for c in d.candidates}
         for c in d.candidates:
-            model = CATALOG.get(c["model"]) or cat.local_model(ops.get_op(op))
-            assert op in model.ops and "generate" not in model.ops
+            model = catalog.get(c["model"]) or cat.local_model(ops.get_op(op))
+            assert op in model.ops
 
 
 def test_a_named_model_is_used_or_refused_with_a_suggestion():

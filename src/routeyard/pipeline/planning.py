@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from routeyard import ops
@@ -42,16 +41,8 @@ class Stop:
 
 def load(path: str | Path) -> tuple[Brief | None, specs.PipelineSpec | None]:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PipelineError(
-            f"{p}: cannot read the file ({exc.strerror})", hint="check the path"
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PipelineError(f"{p}: invalid YAML ({exc})") from None
+    text = specs.read_file(p, "file")
+    data, _ = specs.read_document(text, str(p))
     if isinstance(data, dict) and "steps" in data:
         spec = specs.parse(text, source=str(p), base_dir=p.resolve().parent)
         return spec.brief, spec

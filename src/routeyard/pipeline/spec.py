@@ -99,15 +99,38 @@ class PipelineSpec:
         return _topological(self)
 
 
-def load_file(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> PipelineSpec:
+def read_file(path: str | Path, what: str = "pipeline file") -> str:
+    """A pipeline or brief file's text, or one clear line saying why not."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PipelineError(f"{p}: pipeline file not found", hint="check the path") from None
+        raise PipelineError(f"{p}: {what} not found", hint="check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise PipelineError(f"{p}: cannot read the pipeline file ({exc})") from None
-    return parse(text, source=str(p), base_dir=p.resolve().parent, overrides=overrides)
+        raise PipelineError(f"{p}: cannot read the {what} ({exc})") from None
+
+
+def read_document(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    """The one place a pipeline or brief document's YAML is parsed: its data,
+    and its node tree (for line numbers in messages), or one clear error."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PipelineError(
+            f"{where}: invalid YAML: {problem}", hint="check indentation and quoting"
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def load_file(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> PipelineSpec:
+    p = Path(path)
+    return parse(read_file(p), source=str(p), base_dir=p.resolve().parent, overrides=overrides)
 
 
 def parse(
@@ -119,16 +142,7 @@ def parse(
 ) -> PipelineSpec:
     """Parse YAML text into a validated spec. ``overrides`` maps step → {key: value}."""
     base = (base_dir or Path.cwd()).resolve()
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PipelineError(
-            f"{where}: invalid YAML: {problem}", hint="check indentation and quoting"
-        ) from None
+    data, node = read_document(text, source)
     if not isinstance(data, dict) or node is None:
         raise PipelineError(
             f"{source}:1: a pipeline is a mapping with 'steps:' (and optional 'brief:')"
@@ -155,6 +169,13 @@ def parse(
     _check_inputs(spec, lines)
     _topological(spec, lines)
     return spec
+
+
+def step_tables(text: str) -> dict[str, dict]:
+    """The raw step mappings of a pipeline text already parsed once (for edits)."""
+    data, _ = read_document(text, "<pipeline>")
+    steps = (data or {}).get("steps") if isinstance(data, dict) else None
+    return {k: v for k, v in (steps or {}).items() if isinstance(v, dict)}
 
 
 class _LineMap:
@@ -222,143 +243,16 @@ def _parse_step(name: str, raw: Any, lines: _LineMap, base_dir: Path) -> StepSpe
             f"{where}: step name '{name}' may not contain brackets",
             hint="brackets mark variant branches",
         )
-    op_name = raw.get("op")
-    if not isinstance(op_name, str):
-        raise PipelineError(
-            f"{where}: step '{name}' has no 'op:'", hint=f"known ops: {', '.join(ops.known_ops())}"
-        )
-    op = ops.get_op(op_name)
-    if op is None:
-        close = ops.suggest(op_name)
-        hint = f"did you mean '{close}'?" if close else f"known ops: {', '.join(ops.known_ops())}"
-        raise PipelineError(
-            f"{lines.at(('steps', name, 'op'))}: step '{name}': unknown op '{op_name}'", hint=hint
-        )
-
-    inputs = raw.get("input", [])
-    if isinstance(inputs, str):
-        inputs = [inputs]
-    if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
-        raise PipelineError(
-            f"{lines.at(('steps', name, 'input'))}: step '{name}': 'input' must be a step name or a list of them"
-        )
-
-    model = raw.get("model", "auto")
-    if not isinstance(model, str):
-        raise PipelineError(
-            f"{lines.at(('steps', name, 'model'))}: step '{name}': 'model' must be 'auto' or a model id"
-        )
-    seed = raw.get("seed")
-    if (
-        seed is not None
-        and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0)
-        and seed != "random"
-    ):
-        raise PipelineError(
-            f"{lines.at(('steps', name, 'seed'))}: step '{name}': 'seed' must be a non-negative integer or 'random'"
-        )
-    retries = raw.get("retries")
-    if retries is not None and not (isinstance(retries, int) and 0 <= retries <= 20):
-        raise PipelineError(
-            f"{lines.at(('steps', name, 'retries'))}: step '{name}': 'retries' must be an integer 0..20"
-        )
-    variants = raw.get("variants") or {}
-    if not isinstance(variants, dict) or not all(
-        isinstance(v, list) and v for v in variants.values()
-    ):
-        raise PipelineError(
-            f"{lines.at(('steps', name, 'variants'))}: step '{name}': 'variants' maps a parameter to a non-empty list of values",
-            hint="e.g. variants: {camera: [dolly-in, orbit]}",
-        )
-    gate = None
-    if raw.get("gate") is not None:
-        try:
-            gate = GateSpec.model_validate(raw["gate"])
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise PipelineError(
-                f"{lines.at(('steps', name, 'gate'))}: step '{name}', gate: {'.'.join(map(str, err['loc']))}: {err['msg']}"
-            ) from None
-        where_gate = lines.at(("steps", name, "gate"))
-        if ops.get_op(f"check.{gate.check}") is None:
-            known = [o[6:] for o in ops.known_ops() if o.startswith("check.")]
-            raise PipelineError(
-                f"{where_gate}: step '{name}': unknown gate '{gate.check}'",
-                hint=f"gates: {', '.join(known)}",
-            )
-        if gate.action not in ("fail", "reroute", "keep_best", "repair"):
-            raise PipelineError(
-                f"{where_gate}: step '{name}': gate on_fail '{gate.on_fail}' is not one of {', '.join(ON_FAIL)}"
-            )
-        if gate.repair is not None and ops.get_op(gate.repair[0]) is None:
-            raise PipelineError(
-                f"{where_gate}: step '{name}': gate repair op '{gate.repair[0]}' is unknown",
-                hint="e.g. on_fail: 'repair: depth_cues' or {repair: stabilize_background}",
-            )
-        try:
-            ops.get_op(f"check.{gate.check}").Params.model_validate(gate.params)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise PipelineError(
-                f"{where_gate}: step '{name}', gate params: {'.'.join(map(str, err['loc']))}: {err['msg']}"
-            ) from None
-
+    op = _step_op(name, raw, lines)
+    inputs = _step_inputs(name, raw, lines)
+    model, seed, retries, variants = _step_fields(name, raw, lines)
+    gate = _parse_gate(name, raw["gate"], lines) if raw.get("gate") is not None else None
     params = {k: v for k, v in raw.items() if k not in RESERVED}
-    n = len(inputs)
-    if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
-        want = (
-            f"exactly {op.min_inputs}"
-            if op.min_inputs == op.max_inputs
-            else f"at least {op.min_inputs}"
-            if op.max_inputs is None
-            else f"{op.min_inputs} to {op.max_inputs}"
-        )
-        raise PipelineError(
-            f"{where}: step '{name}': op '{op_name}' takes {want} input(s), got {n}",
-            hint="set 'input:' to the step(s) it reads from" if n < op.min_inputs else None,
-        )
-    for key, _values in variants.items():
-        if key in RESERVED:
-            raise PipelineError(
-                f"{lines.at(('steps', name, 'variants', key))}: step '{name}': cannot vary reserved key '{key}'"
-            )
-    combos = [
-        dict(zip(variants, vals, strict=True)) for vals in itertools.product(*variants.values())
-    ] or [{}]
-    for combo in combos:
-        merged = {**params, **combo}
-        try:
-            validated = op.Params.model_validate(merged)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            pname = str(err["loc"][0]) if err["loc"] else "(parameters)"
-            path = ("steps", name, "variants", pname) if pname in combo else ("steps", name, pname)
-            hint = None
-            if err["type"] == "extra_forbidden":
-                fields = list(op.Params.model_fields)
-                close = difflib.get_close_matches(pname, fields, n=1)
-                hint = (
-                    f"did you mean '{close[0]}'?"
-                    if close
-                    else f"'{op_name}' takes: {', '.join(fields) or 'no parameters'}"
-                )
-                msg = f"unknown parameter '{pname}'"
-            else:
-                got = err.get("input")
-                msg = f"parameter '{pname}': {err['msg']}" + (
-                    f" (got {got!r})" if not isinstance(got, dict) else ""
-                )
-            raise PipelineError(f"{lines.at(path)}: step '{name}': {msg}", hint=hint) from None
-        for pname, path in op.file_paths(validated, base_dir).items():
-            if not path.is_file():
-                raise PipelineError(
-                    f"{lines.at(('steps', name, pname))}: step '{name}', parameter '{pname}': "
-                    f"file {path} not found",
-                    hint="paths are relative to the pipeline file's folder",
-                )
+    _check_arity(name, op, len(inputs), where)
+    _check_params(name, op, params, variants, lines, base_dir)
     return StepSpec(
         name=name,
-        op=op_name,
+        op=op.name,
         inputs=tuple(inputs),
         model=model,
         seed=seed,
@@ -368,6 +262,162 @@ def _parse_step(name: str, raw: Any, lines: _LineMap, base_dir: Path) -> StepSpe
         params=params,
         line=lines.lines.get(("steps", name), 0),
     )
+
+
+def _step_op(name: str, raw: dict, lines: _LineMap) -> ops.Op:
+    op_name = raw.get("op")
+    if not isinstance(op_name, str):
+        raise PipelineError(
+            f"{lines.at(('steps', name))}: step '{name}' has no 'op:'",
+            hint=f"known ops: {', '.join(ops.known_ops())}",
+        )
+    op = ops.get_op(op_name)
+    if op is None:
+        close = ops.suggest(op_name)
+        hint = f"did you mean '{close}'?" if close else f"known ops: {', '.join(ops.known_ops())}"
+        raise PipelineError(
+            f"{lines.at(('steps', name, 'op'))}: step '{name}': unknown op '{op_name}'", hint=hint
+        )
+    return op
+
+
+def _step_inputs(name: str, raw: dict, lines: _LineMap) -> list[str]:
+    inputs = raw.get("input", [])
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+        raise PipelineError(
+            f"{lines.at(('steps', name, 'input'))}: step '{name}': "
+            "'input' must be a step name or a list of them"
+        )
+    return inputs
+
+
+def _step_fields(name: str, raw: dict, lines: _LineMap) -> tuple[str, Any, Any, dict]:
+    """``model``, ``seed``, ``retries`` and ``variants``, each checked."""
+
+    def bad(key: str, what: str, hint: str | None = None) -> PipelineError:
+        return PipelineError(f"{lines.at(('steps', name, key))}: step '{name}': {what}", hint=hint)
+
+    model = raw.get("model", "auto")
+    if not isinstance(model, str):
+        raise bad("model", "'model' must be 'auto' or a model id")
+    seed = raw.get("seed")
+    natural = isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0
+    if seed is not None and not natural and seed != "random":
+        raise bad("seed", "'seed' must be a non-negative integer or 'random'")
+    retries = raw.get("retries")
+    if retries is not None and not (isinstance(retries, int) and 0 <= retries <= 20):
+        raise bad("retries", "'retries' must be an integer 0..20")
+    variants = raw.get("variants") or {}
+    if not isinstance(variants, dict) or not all(
+        isinstance(v, list) and v for v in variants.values()
+    ):
+        raise bad(
+            "variants",
+            "'variants' maps a parameter to a non-empty list of values",
+            hint="e.g. variants: {camera: [dolly-in, orbit]}",
+        )
+    for key in variants:
+        if key in RESERVED:
+            raise PipelineError(
+                f"{lines.at(('steps', name, 'variants', key))}: step '{name}': "
+                f"cannot vary reserved key '{key}'"
+            )
+    return model, seed, retries, variants
+
+
+def _parse_gate(name: str, raw: Any, lines: _LineMap) -> GateSpec:
+    where = lines.at(("steps", name, "gate"))
+    try:
+        gate = GateSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise PipelineError(
+            f"{where}: step '{name}', gate: {'.'.join(map(str, err['loc']))}: {err['msg']}"
+        ) from None
+    check = ops.get_op(f"check.{gate.check}")
+    if check is None:
+        known = [o[6:] for o in ops.known_ops() if o.startswith("check.")]
+        raise PipelineError(
+            f"{where}: step '{name}': unknown gate '{gate.check}'",
+            hint=f"gates: {', '.join(known)}",
+        )
+    if gate.action not in ("fail", "reroute", "keep_best", "repair"):
+        raise PipelineError(
+            f"{where}: step '{name}': gate on_fail '{gate.on_fail}' is not one of "
+            f"{', '.join(ON_FAIL)}"
+        )
+    if gate.repair is not None and ops.get_op(gate.repair[0]) is None:
+        raise PipelineError(
+            f"{where}: step '{name}': gate repair op '{gate.repair[0]}' is unknown",
+            hint="e.g. on_fail: 'repair: depth_cues' or {repair: stabilize_background}",
+        )
+    try:
+        check.Params.model_validate(gate.params)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise PipelineError(
+            f"{where}: step '{name}', gate params: {'.'.join(map(str, err['loc']))}: {err['msg']}"
+        ) from None
+    return gate
+
+
+def _check_arity(name: str, op: ops.Op, n: int, where: str) -> None:
+    if n >= op.min_inputs and (op.max_inputs is None or n <= op.max_inputs):
+        return
+    if op.min_inputs == op.max_inputs:
+        want = f"exactly {op.min_inputs}"
+    elif op.max_inputs is None:
+        want = f"at least {op.min_inputs}"
+    else:
+        want = f"{op.min_inputs} to {op.max_inputs}"
+    raise PipelineError(
+        f"{where}: step '{name}': op '{op.name}' takes {want} input(s), got {n}",
+        hint="set 'input:' to the step(s) it reads from" if n < op.min_inputs else None,
+    )
+
+
+def _check_params(
+    name: str, op: ops.Op, params: dict, variants: dict, lines: _LineMap, base_dir: Path
+) -> None:
+    """Every combination of the variants validates, and every file it names exists."""
+    combos = [
+        dict(zip(variants, vals, strict=True)) for vals in itertools.product(*variants.values())
+    ] or [{}]
+    for combo in combos:
+        try:
+            validated = op.Params.model_validate({**params, **combo})
+        except ValidationError as exc:
+            raise _param_error(name, op, exc.errors()[0], combo, lines) from None
+        for pname, path in op.file_paths(validated, base_dir).items():
+            if not path.is_file():
+                raise PipelineError(
+                    f"{lines.at(('steps', name, pname))}: step '{name}', parameter '{pname}': "
+                    f"file {path} not found",
+                    hint="paths are relative to the pipeline file's folder",
+                )
+
+
+def _param_error(name: str, op: ops.Op, err: dict, combo: dict, lines: _LineMap) -> PipelineError:
+    pname = str(err["loc"][0]) if err["loc"] else "(parameters)"
+    path = ("steps", name, "variants", pname) if pname in combo else ("steps", name, pname)
+    hint = None
+    if err["type"] == "extra_forbidden":
+        fields = list(op.Params.model_fields)
+        close = difflib.get_close_matches(pname, fields, n=1)
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else f"'{op.name}' takes: {', '.join(fields) or 'no parameters'}"
+        )
+        msg = f"unknown parameter '{pname}'"
+    else:
+        got = err.get("input")
+        msg = f"parameter '{pname}': {err['msg']}" + (
+            f" (got {got!r})" if not isinstance(got, dict) else ""
+        )
+    return PipelineError(f"{lines.at(path)}: step '{name}': {msg}", hint=hint)
 
 
 def _check_inputs(spec: PipelineSpec, lines: _LineMap) -> None:

@@ -10,7 +10,7 @@ expires in ten minutes, so it is fetched at once), or ``Error``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from routeyard.providers.base import (
     InvalidInputError,
@@ -31,6 +31,10 @@ _ASPECTS = ["21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21"]
 class BflProvider(HostedProvider):
     name = "bfl"
     default_base_url = BASE_URL
+    default_limits: ClassVar[dict[str, Any]] = {
+        "concurrency": 24,
+        "requests_per_minute": 600,
+    }  # 24 in-flight tasks
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-key": self.settings.credential("BFL_API_KEY") or ""}

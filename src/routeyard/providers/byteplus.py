@@ -12,7 +12,7 @@ Errors are ``{"error": {code, message}}``; moderation codes start with
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from routeyard.providers.base import (
     AuthError,
@@ -63,6 +63,7 @@ def error_for(code: str, message: str, http_status: int, headers=None) -> Provid
 class BytePlusProvider(HostedProvider):
     name = "byteplus"
     default_base_url = BASE_URL
+    default_limits: ClassVar[dict[str, Any]] = {"concurrency": 10, "requests_per_minute": 300}
 
     def auth_headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.settings.credential('ARK_API_KEY')}"}

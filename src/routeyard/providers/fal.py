@@ -11,7 +11,7 @@ images never travel inside a JSON body.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from routeyard import config
 from routeyard.providers.base import (
@@ -55,6 +55,7 @@ def family(endpoint: str) -> str:
 class FalProvider(HostedProvider):
     name = "fal"
     default_base_url = QUEUE_URL
+    default_limits: ClassVar[dict[str, Any]] = {"concurrency": 10, "requests_per_minute": 600}
 
     def auth_headers(self) -> dict[str, str]:
         return {"authorization": f"Key {self.settings.credential('FAL_KEY') or self._pair()}"}

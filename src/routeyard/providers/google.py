@@ -13,7 +13,7 @@ operation ``name``; ``GET /v1beta/{name}`` until ``done``; the video's
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, ClassVar
 
 from routeyard.providers.base import (
     AuthError,
@@ -46,6 +46,7 @@ _REFUSED = {
 class GoogleProvider(HostedProvider):
     name = "google"
     default_base_url = BASE_URL
+    default_limits: ClassVar[dict[str, Any]] = {"concurrency": 5, "requests_per_minute": 60}
 
     def auth_headers(self) -> dict[str, str]:
         return {

@@ -117,6 +117,9 @@ class HostedProvider(Provider):
 
     name: ClassVar[str]
     default_base_url: ClassVar[str]
+    # The provider's documented limits (PROVIDERS.md); a team with a bigger
+    # plan raises them in the config file.
+    default_limits: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, settings: provider_settings.ProviderSettings | None = None) -> None:
         self._settings = settings
@@ -127,7 +130,9 @@ class HostedProvider(Provider):
     @property
     def settings(self) -> provider_settings.ProviderSettings:
         if self._settings is None:
-            self._settings = provider_settings.load(self.name, self.default_base_url)
+            self._settings = provider_settings.load(
+                self.name, self.default_base_url, self.default_limits
+            )
         return self._settings
 
     @property

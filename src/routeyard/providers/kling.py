@@ -13,7 +13,7 @@ server trouble. Images go inline as raw base64, without a ``data:`` prefix.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import jwt
 
@@ -64,6 +64,7 @@ def error_for(code: int, message: str, http_status: int, headers=None) -> Provid
 class KlingProvider(HostedProvider):
     name = "kling"
     default_base_url = BASE_URL
+    default_limits: ClassVar[dict[str, Any]] = {"concurrency": 5, "requests_per_minute": 120}
 
     def __init__(self, settings=None) -> None:
         super().__init__(settings)

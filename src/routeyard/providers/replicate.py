@@ -13,7 +13,7 @@ for an hour, so they are downloaded at once.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from routeyard.providers.base import (
     InvalidInputError,
@@ -36,6 +36,10 @@ _PROGRESS = re.compile(r"(\d{1,3})%\|")
 class ReplicateProvider(HostedProvider):
     name = "replicate"
     default_base_url = BASE_URL
+    default_limits: ClassVar[dict[str, Any]] = {
+        "concurrency": 10,
+        "requests_per_minute": 600,
+    }  # create: 600/min
 
     def auth_headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.settings.credential('REPLICATE_API_TOKEN')}"}

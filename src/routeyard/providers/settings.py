@@ -28,16 +28,6 @@ from typing import Any
 from routeyard import config
 from routeyard.errors import ConfigError
 
-# Defaults from each provider's documented limits (PROVIDERS.md); a team with a
-# bigger plan raises them in the config file.
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "fal": {"concurrency": 10, "requests_per_minute": 600},
-    "replicate": {"concurrency": 10, "requests_per_minute": 600},  # create: 600/min
-    "bfl": {"concurrency": 24, "requests_per_minute": 600},  # 24 in-flight tasks
-    "google": {"concurrency": 5, "requests_per_minute": 60},
-    "kling": {"concurrency": 5, "requests_per_minute": 120},
-    "byteplus": {"concurrency": 10, "requests_per_minute": 300},
-}
 _FIELDS = config.PROVIDER_SETTING_FIELDS
 
 
@@ -76,8 +66,11 @@ def credential_names(provider: str) -> list[str]:
     return [*info.env, *info.with_, *info.also]
 
 
-def load(provider: str, default_base_url: str) -> ProviderSettings:
-    """The provider's settings: environment first, then the config file, then defaults."""
+def load(
+    provider: str, default_base_url: str, defaults: dict[str, Any] | None = None
+) -> ProviderSettings:
+    """The provider's settings: environment first, then the config file, then
+    ``defaults`` (the adapter's ``default_limits``, from its documented limits)."""
     section = config_file().get(provider, {})
     unknown = [k for k in section if k not in _FIELDS and k not in credential_names(provider)]
     if unknown:
@@ -93,7 +86,7 @@ def load(provider: str, default_base_url: str) -> ProviderSettings:
         elif section.get(name):
             creds[name] = str(section[name])
             sources.add(f"config file {config_path()}")
-    values = {**_DEFAULTS.get(provider, {}), **{k: v for k, v in section.items() if k in _FIELDS}}
+    values = {**(defaults or {}), **{k: v for k, v in section.items() if k in _FIELDS}}
     env_url = config.env(f"ROUTEYARD_{provider.upper()}_BASE_URL")
     base_url = (env_url or values.pop("base_url", None) or default_base_url).rstrip("/")
     values.pop("base_url", None)

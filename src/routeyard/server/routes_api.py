@@ -82,12 +82,12 @@ async def upload_brief(request: Request, file: Annotated[UploadFile, File()]) ->
         )
     try:
         text = data.decode("utf-8")
-        loaded = yaml.safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except UnicodeDecodeError:
         raise PipelineError(
-            f"{name}: not a YAML pipeline ({exc.__class__.__name__})",
+            f"{name}: not a YAML pipeline (not UTF-8 text)",
             hint="upload the .yaml file with `steps:` or `brief:`",
         ) from None
+    loaded, _ = specs.read_document(text, name)
     if not isinstance(loaded, dict) or not ({"steps", "brief", "prompt"} & set(loaded)):
         raise PipelineError(
             f"{name}: has no `steps:` or `brief:`", hint="upload a routeyard pipeline or brief file"

@@ -1,0 +1,64 @@
+"""The provider tests' tables, derived from the catalog and the discovered adapters.
+
+Nothing here names a provider or a model: a new provider (adapter module,
+fake module, catalog entries) is covered the moment it exists, and a new
+model family on a provider gets its own case, since body builders differ
+by family.
+"""
+
+from __future__ import annotations
+
+from routeyard import catalog
+from routeyard.providers import adapters
+
+# One step template per op the provider tests run (``%s`` is the model).
+STEP = {
+    "generate": "{op: generate, model: %s, width: 512, height: 384}",
+    "edit": "{op: edit, input: base, model: %s, prompt: 'make it painterly'}",
+    "inpaint": "{op: inpaint, input: base, model: %s, box: [40, 40, 120, 120]}",
+    "remove_object": "{op: remove_object, input: base, model: %s, box: [40, 40, 120, 120]}",
+    "upscale": "{op: upscale, input: base, model: %s, scale: 2}",
+    "remove_background": "{op: remove_background, input: base, model: %s}",
+    "animate": "{op: animate, input: base, model: %s, seconds: 5}",
+}
+
+
+def hosted_endpoints() -> list[tuple[str, str, str, str]]:
+    """(provider, op, model, endpoint) for every hosted endpoint in the catalog."""
+    hosted = set(adapters()) - {"local"}
+    return [
+        (host.provider, op, model.id, endpoint)
+        for model in catalog.load().models
+        for host in model.hosts
+        if host.provider in hosted
+        for op, endpoint in host.endpoints.items()
+    ]
+
+
+def _first_per(key) -> list[tuple[str, str, str, str]]:
+    seen: dict = {}
+    for case in hosted_endpoints():
+        seen.setdefault(key(case), case)
+    return list(seen.values())
+
+
+def adapter_cases() -> list[tuple[str, str, str, str]]:
+    """One case per provider × op × model family (the first model of the family)."""
+    families = {m.id: m.family for m in catalog.load().models}
+    return [c for c in _first_per(lambda c: (c[0], c[1], families[c[2]])) if c[1] in STEP]
+
+
+def video_model(provider: str) -> str | None:
+    """The first model the provider animates with (its jobs are long-running)."""
+    return next(
+        (m for p, op, m, _ in hosted_endpoints() if p == provider and op == "animate"), None
+    )
+
+
+def image_edit_model(provider: str) -> str | None:
+    return next((m for p, op, m, _ in hosted_endpoints() if p == provider and op == "edit"), None)
+
+
+def async_providers() -> list[str]:
+    """Providers whose video jobs are submitted, polled and fetched."""
+    return sorted({p for p, op, _, _ in hosted_endpoints() if op == "animate"})
