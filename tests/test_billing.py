@@ -6,10 +6,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import typer
 
-from routeyard import api, billing, ops
+from routeyard import api, billing, cli, ops
 from routeyard import catalog as cat
 from routeyard.brief import Brief
+from routeyard.errors import BudgetExceededError
 from routeyard.providers.hosted import HostedProvider, billed_request
 from routeyard.routing.requirements import analyse
 from routeyard.routing.router import CatalogRouter, estimate_cost
@@ -108,3 +110,8 @@ def test_an_upscale_is_priced_from_its_input_and_the_budget_guard_refuses_it(hom
     assert hero["status"] == "failed"
     assert f"estimated ${expected:.2f} exceeds the $0.10 left" in hero["error"]
     assert run["cost_usd"] == 0 and fal.calls == []
+    # Refused by the budget alone: the run says so, and the CLI exits 6 (not 1).
+    assert run["over_budget"] and run["error"].startswith("over budget: 1 step(s)")
+    with pytest.raises(typer.Exit) as exited:
+        cli._exit_for(run)
+    assert exited.value.exit_code == BudgetExceededError.exit_code == 6

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from routeyard import config
-from routeyard.errors import NotFoundError, PipelineError, RouteyardError
+from routeyard.errors import OVER_BUDGET, NotFoundError, PipelineError, RouteyardError
 from routeyard.pipeline import spec as specs
 from routeyard.pipeline.engine import Engine
 from routeyard.pipeline.events import Subscriber
@@ -358,6 +358,7 @@ def run_object(run: RunRecord, catalog: Any = None) -> dict[str, Any]:
     return {
         "run": run.id,
         "status": run.status,
+        "over_budget": run.status == "failed" and (run.error or "").startswith(OVER_BUDGET),
         "steps": [
             {
                 "name": s.node,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
 
-from routeyard.errors import CancelledByUser, RouteyardError
+from routeyard.errors import BudgetExceededError, CancelledByUser, RouteyardError
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -209,8 +209,15 @@ def run(
     """Run a pipeline; finished steps of earlier runs are reused from the cache."""
     result = _run_with_progress(lambda subs: _api().run_pipeline(file, home=home, subscribers=subs))
     _emit_json(result) if as_json else _print_run(result)
-    if result["status"] != "done":
-        raise typer.Exit(1)
+    _exit_for(result)
+
+
+def _exit_for(result: dict) -> None:
+    """A failed run exits 1; one whose only failures are steps the budget
+    refused exits 6 (``BudgetExceededError``), so a script can tell them apart."""
+    if result["status"] == "done":
+        return
+    raise typer.Exit(BudgetExceededError.exit_code if result.get("over_budget") else 1)
 
 
 @app.command()
@@ -231,8 +238,7 @@ def rerun(
         lambda subs: _api().rerun(run_ref, from_step, overrides, home=home, subscribers=subs)
     )
     _emit_json(result) if as_json else _print_run(result)
-    if result["status"] != "done":
-        raise typer.Exit(1)
+    _exit_for(result)
 
 
 @app.command()
@@ -330,7 +336,9 @@ def check_cmd(
         str,
         typer.Argument(
             metavar="GATE",
-            help="first_frame, temporal, background, identity, typography, technical, series_color, prompt.",
+            # Gates are discovered: the list lives in routeyard.checks, and a wrong
+            # name answers with it (`routeyard check ? x`), so help never goes stale.
+            help="The gate to run (a wrong name lists every gate).",
         ),
     ],
     files: Annotated[

@@ -54,9 +54,16 @@ class MediaError(RouteyardError):
 
 
 class BudgetExceededError(RouteyardError):
-    """A step's estimated cost exceeds what is left of the brief's budget."""
+    """A step's estimated cost exceeds what is left of the brief's budget.
+
+    A run goes on with the steps that fit; when the only failures are steps
+    the budget refused, the run's error starts with ``OVER_BUDGET`` and the
+    CLI exits with this code."""
 
     exit_code = 6
+
+
+OVER_BUDGET = "over budget"
 
 
 class CancelledByUser(RouteyardError):

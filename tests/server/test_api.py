@@ -210,3 +210,39 @@ def test_edited_text_runs_from_the_store(client, home):
     assert run["status"] == "done"
     saved = list((home / "briefs").glob("*.yaml"))
     assert len(saved) == 1 and saved[0].read_text() == text
+
+
+GATED = """\
+brief: {prompt: "astronaut portrait", motion: gentle}
+steps:
+  base:   {op: import, source: "sample:astronaut"}
+  motion: {op: animate, input: base, seconds: 1, fps: 8, width: 96, height: 96,
+           gate: {check: temporal, min: 0.0}}
+  other:  {op: animate, input: base, seconds: 1, fps: 8, width: 96, height: 96, camera: orbit}
+"""
+
+
+def test_gate_curves_are_the_runs_own_record_and_viewing_teaches_nothing(client, home, studio_root):
+    (studio_root / "gated.yaml").write_text(GATED)
+    run = wait_run(client, start(client, path="gated.yaml"))
+    assert run["status"] == "done"
+    clip, unjudged = (
+        next(s for s in run["steps"] if s["name"] == n)["outputs"][0] for n in ("motion", "other")
+    )
+    with Store.open(home) as store:
+        [judged] = store.catalog.gate_outcomes(asset_id=clip, gate="temporal")
+        learned = len(store.catalog.learning_outcomes())
+    assert judged["model"] is not None and judged["evidence"]["per_frame"]["values"]
+
+    # The run's gate measured this clip: the studio draws that record, measures nothing.
+    check = client.get(f"/api/assets/{clip}/checks/temporal").json()
+    assert check["score"] == round(judged["score"], 4)
+    assert check["per_frame"] == judged["evidence"]["per_frame"]
+    # A clip no gate judged: measured once, recorded without a model, then reused.
+    first = client.get(f"/api/assets/{unjudged}/checks/temporal").json()
+    assert client.get(f"/api/assets/{unjudged}/checks/temporal").json() == first
+    with Store.open(home) as store:
+        assert len(store.catalog.gate_outcomes(asset_id=clip, gate="temporal")) == 1
+        [viewed] = store.catalog.gate_outcomes(asset_id=unjudged, gate="temporal")
+        assert viewed["model"] is None and viewed["step_id"] is None
+        assert len(store.catalog.learning_outcomes()) == learned

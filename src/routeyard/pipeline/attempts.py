@@ -173,6 +173,7 @@ class Attempts:
         """Each model of the chain in turn, until one produces the outputs."""
         inputs = [self.input(run, a) for a in work.inputs]
         errors: list[str] = []
+        refused = 0  # models the budget could not afford
         started = time.perf_counter()
         for i, (choice, key) in enumerate(zip(work.chain, work.keys, strict=True)):
             if i:
@@ -183,6 +184,7 @@ class Attempts:
                     f"{choice.model}: estimated ${reserved:.2f} exceeds the "
                     f"${run.budget.left:.2f} left of the budget"
                 )
+                refused += 1
                 continue
             run.budget.reserve(reserved)
             result: ProviderResult | None = None
@@ -212,7 +214,9 @@ class Attempts:
             return self._completed(run, node, work, row, i, key, result, assets, started)
         error = "; ".join(errors) or "no route could run this step"
         seconds = time.perf_counter() - started
-        return self.rec.fail(run, node, row, error, finished_at=time.time(), seconds=seconds)
+        failed = self.rec.fail(run, node, row, error, finished_at=time.time(), seconds=seconds)
+        failed.over_budget = refused == len(work.chain) > 0
+        return failed
 
     async def _attempt(
         self, run: RunContext, node: Node, choice: RouteChoice, task: Task, row: int

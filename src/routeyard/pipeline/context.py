@@ -29,6 +29,7 @@ class Outcome:
     error: str | None = None
     row: int | None = None  # the step row that produced the outputs
     choice: int = 0  # which model of the route's chain produced them
+    over_budget: bool = False  # failed only because no model fitted the budget
 
 
 @dataclass

@@ -80,10 +80,9 @@ class GatePolicy:
         asset_id = outcome.outputs[0]
         record = self.attempts.input(run, asset_id).record
         params = gating.gate_params(spec, run.plan.spec.brief, record.kind)
-        rows = self.store.catalog.gate_outcomes(asset_id=asset_id, gate=spec.check)
-        row = gating.recorded(rows, spec.check, params)
-        if row is not None:
-            return gating.from_record(spec.check, row, params)
+        found = gating.memoised(self.store.catalog, asset_id, spec.check, params)
+        if found is not None:
+            return found
         ref = None
         if params.ref:
             ref = Path(params.ref)

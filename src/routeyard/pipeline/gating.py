@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from routeyard.brief import Brief
 from routeyard.canonical import sha256_hex
 from routeyard.checks import GATES
 from routeyard.checks.base import GateParams, GateResult
 from routeyard.pipeline.spec import GateSpec
+from routeyard.store import Catalog
 
 
 def gate_params(spec: GateSpec, brief: Brief | None, kind: str) -> GateParams:
@@ -51,15 +54,29 @@ def params_key(check: str, params: GateParams) -> str:
 def from_record(check: str, row: dict[str, Any], params: GateParams) -> GateResult:
     """A recorded score judged against this step's threshold."""
     gate = GATES[check]
+    evidence = row.get("evidence") or {}
+    curve = evidence.get("per_frame") or {}
+    grid = evidence.get("per_region") or {}
     found = GateResult(
         score=row["score"],
         message=row.get("message") or "",
         details=dict(row["details"]),
+        series=curve.get("values"),
+        series_label=curve.get("label", ""),
+        heatmap=np.asarray(grid["grid"], dtype=float) if grid.get("grid") else None,
+        heatmap_label=grid.get("label", ""),
         hard_fail=bool(row.get("hard_fail")),
         gate=check,
         version=row.get("gate_version") or "",
     )
     return found.judged(gate.threshold_of(params))
+
+
+def memoised(catalog: Catalog, asset_id: str, check: str, params: GateParams) -> GateResult | None:
+    """This gate version's recorded measurement of the asset with these
+    parameters, judged against their threshold; None when there is none."""
+    row = recorded(catalog.gate_outcomes(asset_id=asset_id, gate=check), check, params)
+    return from_record(check, row, params) if row is not None else None
 
 
 def recorded(rows: list[dict[str, Any]], check: str, params: GateParams) -> dict | None:
@@ -70,11 +87,6 @@ def recorded(rows: list[dict[str, Any]], check: str, params: GateParams) -> dict
         if row.get("params_key") == key and row.get("gate_version") == version:
             return row
     return None
-
-
-def brief_tags(brief: Brief | None) -> list[str]:
-    """What the router learns outcomes against (``Brief.learning_tags``)."""
-    return brief.learning_tags() if brief is not None else []
 
 
 def record_fields(result: GateResult, params: GateParams) -> dict[str, Any]:
@@ -89,4 +101,5 @@ def record_fields(result: GateResult, params: GateParams) -> dict[str, Any]:
         "message": result.message,
         "hard_fail": result.hard_fail,
         "details": result.details,
+        "evidence": {k: v for k, v in result.to_dict().items() if k in ("per_frame", "per_region")},
     }

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from routeyard import ops
 from routeyard.config import Limits
-from routeyard.errors import MediaError, OpInputError
+from routeyard.errors import OVER_BUDGET, MediaError, OpInputError
 from routeyard.pipeline.context import DROPPED, OK, Outcome, RunContext
 from routeyard.pipeline.plan import Node
 from routeyard.pipeline.recorder import Recorder
@@ -69,11 +69,7 @@ class Scheduler:
             await _cancel(tasks)
             rec.finish_run(run, "failed", f"internal error: {type(exc).__name__}: {exc}")
             raise
-        failed = [n for n, o in run.outcomes.items() if o.status == "failed"]
-        if {o.status for o in run.outcomes.values()} <= {*OK, DROPPED}:
-            rec.finish_run(run, "done", None)
-        else:
-            rec.finish_run(run, "failed", f"{len(failed)} step(s) failed: {', '.join(failed[:5])}")
+        rec.finish_run(run, *_verdict(run))
 
     async def _node(self, run: RunContext, node: Node, position: int, step: StepRunner) -> None:
         """One node's task: wait for its inputs, then run it, or say why not."""
@@ -98,6 +94,17 @@ class Scheduler:
             run.gated[node.id].set()
             run.done[node.id].set()
             self.recorder.flush(when_full=True)
+
+
+def _verdict(run: RunContext) -> tuple[str, str | None]:
+    """The run's status and error, from its nodes' outcomes."""
+    if {o.status for o in run.outcomes.values()} <= {*OK, DROPPED}:
+        return "done", None
+    failed = {n: o for n, o in run.outcomes.items() if o.status == "failed"}
+    names = ", ".join(list(failed)[:5])
+    if failed and all(o.over_budget for o in failed.values()):
+        return "failed", f"{OVER_BUDGET}: {len(failed)} step(s) did not fit the budget: {names}"
+    return "failed", f"{len(failed)} step(s) failed: {names}"
 
 
 def _blocked(run: RunContext, node: Node) -> Outcome | None:

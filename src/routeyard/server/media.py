@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -115,29 +114,31 @@ def _jpeg(array: np.ndarray) -> bytes:
 
 
 def gate_result(store: Store, asset: AssetRecord, gate: str) -> dict[str, Any]:
-    """A gate's full result on a video (score, per-frame curve), measured once and kept.
+    """A gate's full result on an asset (score, per-frame curve), from the record.
 
-    A result the run itself recorded (a gate on the step) is not reused here:
-    it holds the score but not the per-frame curve the pages plot.
+    The run's own gate outcome is used when it measured this gate version with
+    the default parameters; otherwise the studio measures once and records the
+    result the same way, unattributed (no model), so the router learns nothing
+    from what a viewer looked at.
     """
-    from routeyard import api
     from routeyard.checks import GATES
+    from routeyard.pipeline import gating
 
-    # Keyed by the gate's version: a changed gate measures again.
-    kind = f"check:{gate}:{GATES[gate].version}"
-    cached = store.catalog.derived(asset.id, kind)
-    if cached is not None and store.blobs.has(cached):
-        return json.loads(store.path_of(cached).read_bytes())
-    result = api.check(gate, [store.path_of(asset.id)])
-    data = json.dumps(result, sort_keys=True).encode()
-    new = store.put_bytes(
-        data,
-        source=f"{gate} on {asset.id[:12]}",
-        mime_hint="application/json",
-        meta={"check_of": asset.id, "gate": gate},
-    )
-    store.catalog.set_derived(asset.id, kind, new)
-    return result
+    params = GATES[gate].Params()
+    found = gating.memoised(store.catalog, asset.id, gate, params)
+    if found is not None and (found.series is not None or asset.kind != "video"):
+        return found.to_dict()
+    result = GATES[gate].evaluate([store.path_of(asset.id)], params, None)
+    if result.score is not None:
+        store.catalog.record_gate(
+            step_id=None,
+            asset_id=asset.id,
+            model=None,
+            stage=None,
+            tags=[],
+            **gating.record_fields(result, params),
+        )
+    return result.to_dict()
 
 
 def save_mask(store: Store, data: bytes, *, size: tuple[int, int], source: str) -> str:

@@ -50,6 +50,12 @@ def _v4_gate_versions(conn: sa.Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE gate_outcomes ADD COLUMN {name} {kind}"))
 
 
+def _v5_gate_evidence(conn: sa.Connection) -> None:
+    have = {c["name"] for c in sa.inspect(conn).get_columns("gate_outcomes")}
+    if "evidence" not in have:
+        conn.execute(sa.text("ALTER TABLE gate_outcomes ADD COLUMN evidence JSON"))
+
+
 MIGRATIONS: list[Migration] = [
     (
         1,
@@ -62,6 +68,11 @@ MIGRATIONS: list[Migration] = [
         4,
         "gate outcomes carry the gate's version, parameter key, message and hard fail",
         _v4_gate_versions,
+    ),
+    (
+        5,
+        "gate outcomes keep their plotted evidence (per-frame curve, per-region grid)",
+        _v5_gate_evidence,
     ),
 ]
 

@@ -160,6 +160,9 @@ gate_outcomes = sa.Table(
     sa.Column("params_key", sa.String(64), index=True),
     sa.Column("message", sa.Text),
     sa.Column("hard_fail", sa.Boolean),
+    # Migration 5: what the plots show (``per_frame`` curve, ``per_region`` grid),
+    # so the studio draws from the run's own record instead of measuring again.
+    sa.Column("evidence", sa.JSON),
 )
 
 # Outcomes reported outside a plan's gates (``record_outcome``), for the router.
