@@ -21,6 +21,7 @@ from routeyard.pipeline import spec as specs
 from routeyard.pipeline.engine import Engine
 from routeyard.pipeline.events import Subscriber
 from routeyard.providers import Provider, hosted_providers, settings
+from routeyard.providers.limits import LimitsRegistry
 from routeyard.routing import Router
 from routeyard.routing.cooldown import Cooldowns
 from routeyard.routing.learning import Learner
@@ -30,6 +31,9 @@ from routeyard.store import RunRecord, Store, VerifyReport, provenance
 # One per process, shared by every engine: a model that keeps failing is
 # skipped by the next run too, not rediscovered by each.
 _COOLDOWNS = Cooldowns()
+# Likewise the providers' slots and request rates: they belong to the account,
+# so every engine of the process draws from the same ones.
+_LIMITS = LimitsRegistry()
 
 
 def known_secrets() -> list[str]:
@@ -49,7 +53,7 @@ def build_engine(
 ) -> Engine:
     """The composition root: the engine with its providers, router, learner,
     cooldowns and secrets, built from this process's configuration."""
-    adapters = {**(hosted_providers() if hosted else {}), **(providers or {})}
+    adapters = {**(hosted_providers(_LIMITS) if hosted else {}), **(providers or {})}
     cooldowns = cooldowns or getattr(router, "cooldowns", None) or _COOLDOWNS
     if router is None:
         router = CatalogRouter(
@@ -533,7 +537,7 @@ def providers_check(timeout_s: float = 15.0) -> list[dict[str, Any]]:
     from routeyard.providers.settings import config_file_readable_by_others
     from routeyard.secrets import redact
 
-    adapters = hosted_providers()
+    adapters = hosted_providers(_LIMITS)
 
     async def one(name: str, adapter) -> dict[str, Any]:
         s = adapter.settings

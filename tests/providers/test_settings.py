@@ -33,3 +33,16 @@ def test_bad_config_file_is_one_clear_line(provider_env):
         assert out.returncode != 0
         assert expected in out.stderr and str(provider_env) in out.stderr
         assert "Traceback" not in out.stderr
+
+
+def test_adapters_handed_one_registry_share_the_accounts_slots(provider_env):
+    from routeyard.providers import hosted_providers
+    from routeyard.providers.limits import LimitsRegistry
+
+    shared = LimitsRegistry()
+    first, second = hosted_providers(shared), hosted_providers(shared)
+    alone = hosted_providers()
+    for name in first:
+        assert first[name].http.limits is second[name].http.limits  # one account, one set
+        assert alone[name].http.limits is not first[name].http.limits  # no process global
+    assert first["bfl"].http.limits.concurrency == 24  # the adapter's documented default

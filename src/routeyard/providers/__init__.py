@@ -22,6 +22,7 @@ from routeyard.providers.base import (
     Task,
     TransientError,
 )
+from routeyard.providers.limits import LimitsRegistry
 from routeyard.providers.local import LocalProvider
 
 # Modules here that hold the shared machinery, not an adapter.
@@ -53,9 +54,11 @@ def adapters() -> list[str]:
     return ["local", *(cls.name for cls in _hosted_classes())]
 
 
-def hosted_providers() -> dict[str, Provider]:
-    """One adapter per hosted provider; each reads its key and base URL when first used."""
-    return {cls.name: cls() for cls in _hosted_classes()}
+def hosted_providers(limits: LimitsRegistry | None = None) -> dict[str, Provider]:
+    """One adapter per hosted provider; each reads its key and base URL when first
+    used, and draws its slots from ``limits`` (shared with whoever else holds it)."""
+    limits = limits or LimitsRegistry()
+    return {cls.name: cls(limits=limits) for cls in _hosted_classes()}
 
 
 __all__ = [

@@ -50,7 +50,7 @@ from routeyard.providers.base import (
     Task,
     TransientError,
 )
-from routeyard.providers.limits import for_provider
+from routeyard.providers.limits import LimitsRegistry
 from routeyard.providers.mapping import png_bytes
 from routeyard.providers.transfer import Http, JobLostError, Remote, strip_query
 
@@ -121,8 +121,16 @@ class HostedProvider(Provider):
     # plan raises them in the config file.
     default_limits: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, settings: provider_settings.ProviderSettings | None = None) -> None:
+    def __init__(
+        self,
+        settings: provider_settings.ProviderSettings | None = None,
+        *,
+        limits: LimitsRegistry | None = None,
+    ) -> None:
+        """``limits``: the registry shared with the other adapters of this process
+        (``api`` hands one in); alone, an adapter has limits of its own."""
         self._settings = settings
+        self._limits = limits or LimitsRegistry()
         self._http: Http | None = None
         self._uploads: dict[str, str] = {}  # asset id → provider file URL, per process
 
@@ -142,7 +150,7 @@ class HostedProvider(Provider):
             self._http = Http(
                 self.name,
                 s.base_url,
-                for_provider(self.name, s.concurrency, s.requests_per_minute),
+                self._limits.for_provider(self.name, s.concurrency, s.requests_per_minute),
                 self.auth_headers,
             )
         return self._http

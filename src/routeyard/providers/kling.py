@@ -66,8 +66,8 @@ class KlingProvider(HostedProvider):
     default_base_url = BASE_URL
     default_limits: ClassVar[dict[str, Any]] = {"concurrency": 5, "requests_per_minute": 120}
 
-    def __init__(self, settings=None) -> None:
-        super().__init__(settings)
+    def __init__(self, settings=None, **kw: Any) -> None:
+        super().__init__(settings, **kw)
         self._token: tuple[str, float] | None = None
 
     def auth_headers(self) -> dict[str, str]:

@@ -1,10 +1,11 @@
-"""Per-provider limits shared by every run in the process.
+"""Per-provider limits shared by every run that shares a registry.
 
 A provider's limits belong to the account, not to one run: BFL refuses a
 25th in-flight task whichever run sent it, Replicate counts creates per
 minute across everything a key does. So the slots and the request budget
-live here, one set per provider name, and every adapter instance (every
-engine, every run the studio starts) draws from the same ones.
+live in a ``LimitsRegistry``, one set per provider name, and every adapter
+handed the same registry (every engine, every run the studio starts: ``api``
+hands them one) draws from the same ones.
 
 asyncio primitives belong to one event loop; the CLI starts a loop per run,
 so the slots are kept per loop. Runs that share a loop (the studio) share
@@ -90,16 +91,26 @@ class ProviderLimits:
             await bucket.take()
 
 
-_REGISTRY: dict[str, ProviderLimits] = {}
+class LimitsRegistry:
+    """The limits of each provider, shared by every adapter handed this registry.
 
+    The composition root (``api``) keeps one per process, so every engine and
+    every run the studio starts draws from the same slots. New settings for a
+    provider (the config file changed) make new limits for the adapters built
+    after; adapters already built keep theirs until they finish.
+    """
 
-def for_provider(name: str, concurrency: int, requests_per_minute: float | None) -> ProviderLimits:
-    """The process-wide limits of ``name``; the first caller's settings make them."""
-    limits = _REGISTRY.get(name)
-    if (
-        limits is None
-        or limits.concurrency != max(1, concurrency)
-        or limits.requests_per_minute != requests_per_minute
-    ):
-        limits = _REGISTRY[name] = ProviderLimits(concurrency, requests_per_minute)
-    return limits
+    def __init__(self) -> None:
+        self._by_name: dict[str, ProviderLimits] = {}
+
+    def for_provider(
+        self, name: str, concurrency: int, requests_per_minute: float | None
+    ) -> ProviderLimits:
+        limits = self._by_name.get(name)
+        if (
+            limits is None
+            or limits.concurrency != max(1, concurrency)
+            or limits.requests_per_minute != requests_per_minute
+        ):
+            limits = self._by_name[name] = ProviderLimits(concurrency, requests_per_minute)
+        return limits
