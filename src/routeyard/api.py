@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from routeyard.pipeline import spec as specs
 from routeyard.pipeline.engine import Engine
 from routeyard.pipeline.events import Subscriber
 from routeyard.providers import Provider, hosted_providers, settings
+from routeyard.providers.hosted import MAYBE_BILLED, NEVER_CREATED
 from routeyard.providers.limits import LimitsRegistry
 from routeyard.routing import Router
 from routeyard.routing.cooldown import Cooldowns
@@ -133,9 +134,12 @@ def run_pipeline(
     control: RunControl | None = None,
     pipeline_path: str | None = None,
     guard: Callable[[specs.PipelineSpec], None] | None = None,
+    resubmit: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Run a pipeline file (or parsed spec); returns the run object.
 
+    ``resubmit`` names steps whose earlier hosted request may have been
+    accepted (its answer was lost): the operator has checked, send it again.
     A cancelled run raises ``asyncio.CancelledError`` after the store has
     recorded it as cancelled.
     """
@@ -147,7 +151,9 @@ def run_pipeline(
         guard(spec)
     with Store.open(home) as store:
         engine = build_engine(store, subscribers=subscribers, **(engine_options or {}))
-        run_id = _drive(lambda: engine.run(spec, pipeline_path=path), control)
+        run_id = _drive(
+            lambda: engine.run(spec, pipeline_path=path, resubmit=set(resubmit)), control
+        )
         return run_object(store.catalog.get_run(run_id), store.catalog)
 
 
@@ -161,6 +167,7 @@ def rerun(
     engine_options: dict[str, Any] | None = None,
     control: RunControl | None = None,
     guard: Callable[[specs.PipelineSpec], None] | None = None,
+    resubmit: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Re-run a past run from ``from_step``: that step and its descendants execute,
     everything upstream is a cache hit. ``sets`` changes the step's parameters.
@@ -195,6 +202,7 @@ def rerun(
                 parent_run_id=old.id,
                 rerun_from=from_step,
                 pipeline_path=old.pipeline_path,
+                resubmit=set(resubmit),
             ),
             control,
         )
@@ -492,8 +500,10 @@ def costs(run_ref: str | None = None, *, home: str | Path | None = None) -> dict
         run_id = store.catalog.resolve_run(run_ref) if run_ref else None
         rows = store.catalog.jobs(run_id)
     jobs, by_provider, by_model = [], {}, {}
-    total = estimated = 0.0
+    total = estimated = maybe = 0.0
     for r in rows:
+        if r["status"] in NEVER_CREATED:  # the provider refused the request: no job, no bill
+            continue
         billing = (r["meta"] or {}).get("billing") or {}
         est = (billing.get("estimated") or {}).get("usd")
         actual = billing.get("actual") or {}
@@ -512,9 +522,13 @@ def costs(run_ref: str | None = None, *, home: str | Path | None = None) -> dict
                 "usd_per_unit": actual.get("usd_per_unit"),
                 "estimated_usd": est,
                 "cost_usd": cost,
+                # Sent, answer lost: the provider may have made (and billed) the job.
+                "may_be_billed": r["status"] in MAYBE_BILLED,
             }
         )
         estimated += est or 0.0
+        if r["status"] in MAYBE_BILLED:
+            maybe += est or 0.0
         if cost:
             total += cost
             by_provider[r["provider"]] = round(by_provider.get(r["provider"], 0.0) + cost, 6)
@@ -523,6 +537,7 @@ def costs(run_ref: str | None = None, *, home: str | Path | None = None) -> dict
         "run": run_id,
         "total_usd": round(total, 6),
         "estimated_usd": round(estimated, 6),
+        "may_be_billed_usd": round(maybe, 6),
         "jobs": jobs,
         "by_provider": by_provider,
         "by_model": by_model,

@@ -200,14 +200,28 @@ def _run_with_progress(fn):
         display.stop()
 
 
+ResubmitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--resubmit",
+        metavar="STEP",
+        help="Send STEP's hosted request again although an earlier one may have been "
+        "accepted (its answer was lost); check the provider's dashboard first.",
+    ),
+]
+
+
 @app.command()
 def run(
     file: Annotated[Path, typer.Argument(help="Pipeline YAML file.")],
+    resubmit: ResubmitOpt = None,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
     """Run a pipeline; finished steps of earlier runs are reused from the cache."""
-    result = _run_with_progress(lambda subs: _api().run_pipeline(file, home=home, subscribers=subs))
+    result = _run_with_progress(
+        lambda subs: _api().run_pipeline(file, home=home, subscribers=subs, resubmit=resubmit or ())
+    )
     _emit_json(result) if as_json else _print_run(result)
     _exit_for(result)
 
@@ -229,13 +243,16 @@ def rerun(
     sets: Annotated[
         list[str] | None, typer.Option("--set", help="key=value for that step (repeatable).")
     ] = None,
+    resubmit: ResubmitOpt = None,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
     """Re-run from one step: it and its descendants execute, everything upstream is cached."""
     overrides = _api().parse_sets(sets or [])
     result = _run_with_progress(
-        lambda subs: _api().rerun(run_ref, from_step, overrides, home=home, subscribers=subs)
+        lambda subs: _api().rerun(
+            run_ref, from_step, overrides, home=home, subscribers=subs, resubmit=resubmit or ()
+        )
     )
     _emit_json(result) if as_json else _print_run(result)
     _exit_for(result)
@@ -636,6 +653,8 @@ def costs_cmd(
         )
         est = "" if j["estimated_usd"] is None else f"${j['estimated_usd']:.4f}"
         cost = "" if j["cost_usd"] is None else f"${j['cost_usd']:.4f}"
+        if j.get("may_be_billed"):
+            cost = "may be billed"
         row = [
             j["step"],
             j["provider"],
@@ -653,6 +672,11 @@ def costs_cmd(
         f"total ${report['total_usd']:.4f} (estimated ${report['estimated_usd']:.4f})"
         + (f" — {by}" if by else "")
     )
+    if report.get("may_be_billed_usd"):
+        out.print(
+            f"possibly billed: ${report['may_be_billed_usd']:.4f} for requests whose answer was "
+            "lost; check the provider's dashboard (then `routeyard run … --resubmit STEP`)"
+        )
 
 
 @providers_app.command("check")

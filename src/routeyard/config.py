@@ -144,6 +144,7 @@ PROVIDER_SETTING_FIELDS = frozenset(
         "concurrency",
         "requests_per_minute",
         "timeout_s",
+        "request_timeout_s",
         "poll_initial_s",
         "poll_cap_s",
         "download_timeout_s",

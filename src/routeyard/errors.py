@@ -125,3 +125,16 @@ class AuthError(ProviderError):
 
 class PermanentError(ProviderError):
     kind = "permanent"
+
+
+class AnswerLostError(ProviderError):
+    """A paid request reached the provider (or may have) and its answer was lost:
+    a dropped connection after sending, a timeout, a proxy's HTML page.
+
+    Never retried and never a reason to fall back: both would submit (and pay
+    for) a second job while the first may be running. The adapter reconciles
+    where the provider lets it; otherwise the step ends with this, and the
+    ledger keeps the job as possibly billed until the operator resubmits."""
+
+    kind = "answer_lost"
+    falls_back = False

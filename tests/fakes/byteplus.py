@@ -110,7 +110,8 @@ class FakeBytePlus(FakeServer):
         job = self.new_job(req.json()["model"], req.json(), prefix="cgt-")
         return Resp(200, {"id": job.id})
 
-    def _task(self, job) -> dict:
+    def _task(self, job, *, listed: bool = False) -> dict:
+        """A task object; ``listed`` ones carry no result (the list is cheap)."""
         phase = job.phase()
         body = {
             "id": job.id,
@@ -118,8 +119,8 @@ class FakeBytePlus(FakeServer):
             "status": {"queued": "queued", "running": "running", "cancelled": "cancelled"}.get(
                 phase, "succeeded"
             ),
-            "created_at": int(job.created),
-            "updated_at": int(job.created),
+            "created_at": int(job.created_unix),
+            "updated_at": int(job.created_unix),
         }
         if phase == "done":
             if job.outcome in ("fail", "policy"):
@@ -129,7 +130,7 @@ class FakeBytePlus(FakeServer):
                     else "InternalServiceError"
                 )
                 body.update(status="failed", error={"code": code, "message": "generation failed"})
-            else:
+            elif not listed:
                 if job.result is None:
                     text = job.payload["content"][0]["text"]
                     seconds = float(re.search(r"--duration (\d+)", text)[1])
@@ -151,4 +152,14 @@ class FakeBytePlus(FakeServer):
         return Resp(200, self._task(job))
 
     def _list(self, req: Req) -> Resp:
-        return self.gate(req) or Resp(200, {"total": len(self.jobs), "items": []})
+        """``GET …/tasks``, filtered by ``filter.model`` (PROVIDERS.md §6.3)."""
+        if refused := self.gate(req, "list"):
+            return refused
+        model = (req.query.get("filter.model") or [None])[0]
+        tasks = [
+            j for j in self.jobs.values() if j.id.startswith("cgt-") and model in (None, j.endpoint)
+        ]
+        tasks.sort(key=lambda j: j.created_unix, reverse=True)
+        return Resp(
+            200, {"total": len(tasks), "items": [self._task(j, listed=True) for j in tasks[:50]]}
+        )

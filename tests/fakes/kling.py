@@ -67,8 +67,8 @@ class FakeKling(FakeServer):
         task = {
             "task_id": job.id,
             "task_status": status,
-            "task_info": {},
-            "created_at": int(job.created * 1000),
+            "task_info": {"external_task_id": job.payload.get("external_task_id")},
+            "created_at": int(job.created_unix * 1000),
             "updated_at": int(time.time() * 1000),
         }
         if phase == "done":
@@ -125,7 +125,10 @@ class FakeKling(FakeServer):
     def _query(self, req: Req) -> Resp:
         if refused := self.gate(req, "status"):
             return refused
-        job = self.jobs.get(req.match["id"])
+        key = req.match["id"]  # a task_id, or the client's external_task_id
+        job = self.jobs.get(key) or next(
+            (j for j in self.jobs.values() if j.payload.get("external_task_id") == key), None
+        )
         if job is None:
             return Resp(404, {"code": 1203, "message": "task not found", "request_id": "r"})
         return Resp(

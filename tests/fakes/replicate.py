@@ -27,6 +27,7 @@ class FakeReplicate(FakeServer):
         self.route(
             "POST", r"/v1/models/(?P<owner>[\w-]+)/(?P<model>[\w.-]+)/predictions", self._create
         )
+        self.route("GET", r"/v1/predictions", self._list)
         self.route("GET", r"/v1/predictions/(?P<id>\w+)", self._get)
         self.route("POST", r"/v1/predictions/(?P<id>\w+)/cancel", self._cancel)
         self.route("POST", r"/v1/files", self._file_upload)
@@ -61,7 +62,8 @@ class FakeReplicate(FakeServer):
             201, {"id": fid, "content_type": "image/png", "size": len(data), "urls": {"get": url}}
         )
 
-    def _prediction(self, job) -> dict:
+    def _prediction(self, job, *, listed: bool = False) -> dict:
+        """A prediction object; ``listed`` ones carry no output (the list is cheap)."""
         phase = job.phase()
         status = _STATUS.get(phase, "succeeded")
         body = {
@@ -73,7 +75,7 @@ class FakeReplicate(FakeServer):
             "output": None,
             "error": None,
             "status": status,
-            "created_at": datetime.now(UTC).isoformat(),
+            "created_at": datetime.fromtimestamp(job.created_unix, UTC).isoformat(),
             "urls": {
                 "get": f"{self.url}/v1/predictions/{job.id}",
                 "cancel": f"{self.url}/v1/predictions/{job.id}/cancel",
@@ -90,7 +92,7 @@ class FakeReplicate(FakeServer):
                     status="failed",
                     error="NSFW content detected. Try running it again, or try a different prompt.",
                 )
-            else:
+            elif not listed:
                 if job.result is None:
                     job.result = self._output(job)
                 body.update(output=job.result, metrics={"predict_time": 0.4})
@@ -137,6 +139,20 @@ class FakeReplicate(FakeServer):
             while time.monotonic() < end and job.phase() != "done":
                 time.sleep(0.02)
         return Resp(201, self._prediction(job))
+
+    def _list(self, req: Req) -> Resp:
+        """``GET /v1/predictions``: the newest first, one page (PROVIDERS.md §2.1)."""
+        if refused := self.gate(req, "list"):
+            return refused
+        newest = sorted(self.jobs.values(), key=lambda j: j.created_unix, reverse=True)
+        return Resp(
+            200,
+            {
+                "results": [self._prediction(j, listed=True) for j in newest[:100]],
+                "next": None,
+                "previous": None,
+            },
+        )
 
     def _get(self, req: Req) -> Resp:
         if refused := self.gate(req, "status"):

@@ -11,6 +11,12 @@ Faults a hook understands:
   ``500`` / ``503`` – a server error, ``429`` – rate limited with Retry-After,
   ``timeout`` – hold the answer past the client's patience, ``garbled`` –
   a 200 whose body is not JSON, ``drop`` – close the connection unanswered.
+
+Faults after acceptance (the request is served: a job is created and paid
+for) whose answer never reaches the client, named ``lost:<how>``:
+  ``lost:drop`` – the connection closes instead of the answer, ``lost:html200``
+  – a 200 HTML page (a captive proxy), ``lost:502`` – a proxy's 502 page,
+  ``lost:timeout`` – the answer is held until the client gives up.
 """
 
 from __future__ import annotations
@@ -97,6 +103,7 @@ class Req:
     headers: dict[str, str]
     body: bytes
     match: re.Match | None = None
+    lost: str | None = None  # a "lost:*" fault: the request is served, its answer lost
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -117,6 +124,7 @@ class FakeJob:
     endpoint: str
     payload: Any
     created: float = field(default_factory=time.monotonic)
+    created_unix: float = field(default_factory=time.time)  # what list endpoints report
     queued_s: float = 0.2
     running_s: float = 0.4
     outcome: str = "ok"  # ok | fail | policy
@@ -154,6 +162,7 @@ class FakeServer:
         self.queued_s, self.running_s = queued_s, running_s
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._released = threading.Event()  # held answers (lost:timeout) end at stop
         self.route("GET", r"/files/(?P<name>[^/?]+)", self._file)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -169,6 +178,7 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -235,6 +245,19 @@ class FakeServer:
             return Resp(401, self.error_body(401, "invalid credentials"))
         raise ValueError(f"unknown fault {fault}")
 
+    def _lose(self, how: str, served: Resp) -> Resp:
+        """The answer the client gets instead of ``served`` (already acted on)."""
+        if how == "drop":
+            return Resp(-1)
+        if how == "html200":
+            return Resp(200, b"<html>504 Gateway Time-out</html>", {"content-type": "text/html"})
+        if how == "502":
+            return Resp(502, b"<html>502 Bad Gateway</html>", {"content-type": "text/html"})
+        if how == "timeout":  # held until the client has given up, then dropped
+            self._released.wait(30)
+            return Resp(-1)
+        raise ValueError(f"unknown lost-answer fault {how}")
+
     def error_body(self, status: int, message: str) -> Any:
         return {"detail": message}
 
@@ -287,7 +310,15 @@ class FakeServer:
 
     def gate(self, req: Req, hook: str | None = None) -> Resp | None:
         """What every route does first: refuse bad credentials, then play a scripted fault."""
-        return self.check_auth(req) or (self.fault(hook) if hook else None)
+        refused = self.check_auth(req)
+        if refused is not None or hook is None:
+            return refused
+        with self.lock:
+            queue = self.faults.get(hook)
+            if queue and queue[0].startswith("lost:"):
+                req.lost = queue.pop(0).removeprefix("lost:")
+                return None
+        return self.fault(hook)
 
     def auth_failed(self, req: Req, header: str, expected: str) -> Resp | None:
         if req.headers.get(header) != expected:
@@ -340,6 +371,8 @@ class FakeServer:
                         except Exception as exc:  # a bug in a fake: say so loudly
                             resp = Resp(599, {"detail": f"fake crashed: {exc!r}"})
                         break
+                if req.lost is not None:
+                    resp = fake._lose(req.lost, resp)
                 if resp.status == -1:
                     self.close_connection = True
                     return

@@ -200,6 +200,7 @@ class Attempts:
                     ctx=work.ctx,
                     jobs=self.rec.ledger(row, key, choice),
                     brief=run.plan.spec.brief,
+                    resubmit=node.step in run.resubmit,
                 )
                 result, assets = await self._attempt(run, node, choice, task, row)
             except _Stop as stop:

@@ -39,6 +39,7 @@ class RunContext:
     decisions: dict[str, RouteDecision]
     force: set[str]
     budget: Budget
+    resubmit: set[str] = field(default_factory=set)  # steps to submit again (see Task)
     done: dict[str, asyncio.Event] = field(default_factory=dict)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     # Set once a node's gate has judged it (or the node ended without one):

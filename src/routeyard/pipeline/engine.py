@@ -94,9 +94,18 @@ class Engine:
         parent_run_id: str | None = None,
         rerun_from: str | None = None,
         pipeline_path: str | None = None,
+        resubmit: set[str] | None = None,
     ) -> str:
-        """Execute ``spec``; returns the run id. ``rerun_from`` forces that step and its descendants."""
+        """Execute ``spec``; returns the run id. ``rerun_from`` forces that step and
+        its descendants; ``resubmit`` names steps whose possibly-accepted hosted
+        request the operator wants sent again."""
         plan = build(spec)
+        unknown = sorted(set(resubmit or ()) - set(spec.steps))
+        if unknown:
+            raise PipelineError(
+                f"--resubmit: {spec.source} has no step '{unknown[0]}'",
+                hint=f"steps: {', '.join(spec.steps)}",
+            )
         decisions = self.route(plan)
         force = plan.descendants(plan.resolve(rerun_from)) if rerun_from else set()
         recorder = Recorder(self.store.catalog, self.events, self.secrets)
@@ -104,7 +113,7 @@ class Engine:
             self.store.catalog.mark_interrupted()
             run_id = recorder.start_run(spec, overrides, parent_run_id, rerun_from, pipeline_path)
             budget = Budget(spec.brief.budget_usd if spec.brief else None)
-            run = RunContext(run_id, plan, decisions, force, budget)
+            run = RunContext(run_id, plan, decisions, force, budget, resubmit=set(resubmit or ()))
             with run_log(self.store.home / "logs" / f"{run.id}.log", self.secrets):
                 log.info("run %s: %d steps from %s", run.id, len(plan.nodes), spec.source)
                 try:

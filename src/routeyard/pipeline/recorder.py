@@ -243,6 +243,9 @@ class Recorder:
         def updated(job_id: str, **fields: Any) -> None:
             # A job resumed from an interrupted run moves to the step that finishes it:
             # its cost is reported once, where it was collected.
+            # ``new_job_id``: a pending submission learns the provider's id for its job.
+            if "new_job_id" in fields:
+                fields["job_id"] = fields.pop("new_job_id")
             self.catalog.update_job(choice.provider, job_id, step_id=row, **self.redact(fields))
 
         return JobLedger(

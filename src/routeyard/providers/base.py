@@ -1,9 +1,10 @@
 """The provider contract and its error kinds.
 
-Every provider failure maps to one of six kinds (``routeyard.errors``),
+Every provider failure maps to one of seven kinds (``routeyard.errors``),
 which is all the engine needs to decide what to do: retry with backoff
 (transient, rate-limited), fall back to the next model in the route (policy,
-permanent), or end the step (invalid input, auth).
+permanent), or end the step (invalid input, auth, and a paid submit whose
+answer was lost: retrying it could pay twice).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routeyard.errors import (
+    AnswerLostError,
     AuthError,
     InvalidInputError,
     PermanentError,
@@ -25,6 +27,7 @@ from routeyard.errors import (
 from routeyard.ops import InputAsset, Op, OpContext, OpParams, Output
 
 __all__ = [
+    "AnswerLostError",
     "AuthError",
     "InvalidInputError",
     "JobLedger",
@@ -69,6 +72,9 @@ class Task:
     ctx: OpContext
     jobs: JobLedger
     brief: Any = None  # the plan's brief: default prompt, deliverables (hosted adapters)
+    # The operator asked to submit again although an earlier job of this step
+    # may have been accepted (``run --resubmit STEP``).
+    resubmit: bool = False
 
 
 @dataclass

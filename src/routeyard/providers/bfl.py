@@ -77,7 +77,7 @@ class BflProvider(HostedProvider):
         return Prepared(payload=body, warnings=warnings + req.unsupported(honoured, where))
 
     async def submit(self, endpoint: str, prepared: Prepared) -> Job:
-        r = await self.http.call("POST", f"/v1/{endpoint}", json=prepared.payload)
+        r = await self.http.call("POST", f"/v1/{endpoint}", json=prepared.payload, submit=True)
         if r.status_code >= 300:
             raise self._error(r)
         data = json_of(self.name, r)

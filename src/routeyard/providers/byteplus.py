@@ -24,7 +24,7 @@ from routeyard.providers.base import (
     Task,
     TransientError,
 )
-from routeyard.providers.hosted import HostedProvider, Job, Poll, Prepared
+from routeyard.providers.hosted import NOT_ACCEPTED, HostedProvider, Job, Poll, Prepared
 from routeyard.providers.mapping import nearest_aspect, normalise, png_bytes
 from routeyard.providers.transfer import (
     JobLostError,
@@ -113,7 +113,11 @@ class BytePlusProvider(HostedProvider):
         )
 
     async def submit(self, endpoint: str, prepared: Prepared) -> Job | Poll:
-        r = await self.http.call("POST", prepared.path, json=prepared.payload, timeout_s=180)
+        # A synchronous call waits for the image itself; a task create answers at once.
+        wait = None if prepared.path == _TASKS else 180
+        r = await self.http.call(
+            "POST", prepared.path, json=prepared.payload, timeout_s=wait, submit=True
+        )
         if r.status_code >= 300:
             raise self._error(r)
         data = json_of(self.name, r)
@@ -142,6 +146,23 @@ class BytePlusProvider(HostedProvider):
                 "failed", error=error_for(str(err.get("code", "")), str(err.get("message")), 400)
             )
         return Poll("succeeded", files=files, facts={"usage": data.get("usage") or {}})
+
+    async def reconcile(self, endpoint: str, meta: dict[str, Any]) -> Job | object | None:
+        """Ark takes no client reference; its task list, filtered by model, shows
+        the tasks created since the request left: exactly one is ours, none means
+        it was never created, several (a fan-out) cannot be told apart."""
+        r = await self.http.call(
+            "GET", _TASKS, params={"page_num": 1, "page_size": 50, "filter.model": endpoint}
+        )
+        if r.status_code >= 300:
+            raise self._error(r)
+        listing = json_of(self.name, r)
+        since = float(meta.get("since") or 0) - _CLOCK_SKEW_S
+        items = listing.get("items") or [] if isinstance(listing, dict) else []
+        recent = [t for t in items if float(t.get("created_at") or 0) >= since]
+        if not recent:
+            return NOT_ACCEPTED
+        return Job(str(recent[0]["id"])) if len(recent) == 1 else None
 
     async def poll(self, job: Job) -> Poll:
         r = await self.http.call("GET", f"{_TASKS}/{job.id}")
@@ -188,3 +209,9 @@ class BytePlusProvider(HostedProvider):
         return error_for(
             str(err.get("code") or ""), str(err.get("message") or ""), r.status_code, r.headers
         )
+
+
+# Seconds our clock may be ahead of the provider's when matching "created since".
+# Wide on purpose: a larger window can only find more candidates (and refuse),
+# never miss ours and resubmit.
+_CLOCK_SKEW_S = 120.0

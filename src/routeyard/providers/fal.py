@@ -209,7 +209,7 @@ class FalProvider(HostedProvider):
 
     # ------------------------------------------------------------- queue
     async def submit(self, endpoint: str, prepared: Prepared) -> Job:
-        r = await self.http.call("POST", f"/{endpoint}", json=prepared.payload)
+        r = await self.http.call("POST", f"/{endpoint}", json=prepared.payload, submit=True)
         if r.status_code >= 300:
             raise self._error(r)
         data = json_of(self.name, r)

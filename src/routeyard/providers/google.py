@@ -98,7 +98,11 @@ class GoogleProvider(HostedProvider):
         )
 
     async def submit(self, endpoint: str, prepared: Prepared) -> Job | Poll:
-        r = await self.http.call("POST", prepared.path, json=prepared.payload, timeout_s=180)
+        # A synchronous call waits for the image itself; a task create answers at once.
+        wait = None if not self.is_synchronous(endpoint) else 180
+        r = await self.http.call(
+            "POST", prepared.path, json=prepared.payload, timeout_s=wait, submit=True
+        )
         if r.status_code >= 300:
             raise self._error(r)
         data = json_of(self.name, r)

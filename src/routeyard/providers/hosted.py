@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from routeyard import billing, catalog
+from routeyard.canonical import digest
 from routeyard.catalog import Model
 from routeyard.errors import MediaError
 from routeyard.media import probe_file
@@ -40,6 +41,7 @@ from routeyard.providers import settings as provider_settings
 from routeyard.providers.base import (
     NO_SEED,
     SENT,
+    AnswerLostError,
     AuthError,
     InvalidInputError,
     PermanentError,
@@ -57,6 +59,16 @@ from routeyard.providers.transfer import Http, JobLostError, Remote, strip_query
 # Ledger states. A job in LIVE may still be running (or finished and not yet
 # downloaded): a resumed run polls it instead of submitting again.
 LIVE = ("submitted", "queued", "running", "succeeded")
+# A request that may have created a paid job we cannot see: "submitting" (the
+# process died while sending), "requested" (the same, for a synchronous call,
+# from older stores) or "unknown" (its answer was lost). Never resubmitted
+# without the operator's word.
+MAYBE_BILLED = ("submitting", "requested", "unknown")
+# Requests the provider refused, or that its records show it never created.
+NEVER_CREATED = ("refused", "not_accepted")
+SUBMITTING_PREFIX = "pending-"
+# What ``reconcile`` answers when the provider's records show no such job.
+NOT_ACCEPTED = object()
 _MIN_TIMEOUT_S, _MAX_TIMEOUT_S = 120.0, 1800.0
 _LOST_AFTER = 2  # consecutive "no such job" answers before a job is written off
 
@@ -70,6 +82,10 @@ class Prepared:
     path: str = ""  # where to submit, when it depends on the endpoint
     # Whether the request carries the step's seed; None: read it off the payload.
     seed_sent: bool | None = None
+    # Unique per submission; sent where the provider takes a client reference
+    # (Kling's external_task_id), so a lost answer can be looked up. (Not named
+    # "token": the ledger would redact it as a credential.)
+    client_ref: str = ""
 
 
 @dataclass
@@ -103,6 +119,11 @@ def carries_seed(payload: Any, seed: int) -> bool:
     if isinstance(payload, str):
         return f"--seed {seed}" in payload
     return False
+
+
+def request_digest(payload: Any) -> str:
+    """A short digest of a request body, to recognise it in a provider's job list."""
+    return digest(payload)[:32]
 
 
 def billed_request(task: Task) -> billing.Request:
@@ -152,6 +173,7 @@ class HostedProvider(Provider):
                 s.base_url,
                 self._limits.for_provider(self.name, s.concurrency, s.requests_per_minute),
                 self.auth_headers,
+                timeout_s=s.request_timeout_s,
             )
         return self._http
 
@@ -209,58 +231,97 @@ class HostedProvider(Provider):
         model, endpoint = self.endpoint(task)
         async with self.http.limits.job():
             warnings: list[str] = []
-            record = self._resumable(task, warnings)
-            if record is not None:
-                job = Job(record["job_id"], dict(record["meta"].get("poll") or {}))
-                meta = dict(record["meta"])
+            resumed = await self._resumable(task, endpoint, warnings)
+            if resumed is not None:
+                job, meta = resumed
                 warnings.append(
                     f"resumed {self.name} job {job.id} submitted earlier (not submitted again)"
                 )
                 poll = await self._wait(task, job, model, meta)
             else:
-                prepared = await self.prepare(task, endpoint)
-                warnings += prepared.warnings
-                sent = prepared.seed_sent
-                meta_seed = sent if sent is not None else carries_seed(prepared.payload, task.seed)
-                estimate = self.estimate(model, task)
-                meta = {
-                    "seed_sent": meta_seed,
-                    "endpoint": endpoint,
-                    "billing": {"estimated": estimate.to_dict()},
-                    "warnings": prepared.warnings,
-                }
-                if self.is_synchronous(endpoint):
-                    job = Job(f"req-{uuid.uuid4().hex[:16]}")
-                    # Recorded before sending: an interrupted request may still be billed.
-                    task.jobs.submitted(
-                        job.id, status="requested", cost_usd=estimate.usd, meta=meta
-                    )
-                    try:
-                        answer = await self.submit(endpoint, prepared)
-                    except ProviderError as exc:
-                        self._failed(task, job, meta, exc)
-                        raise
-                    assert isinstance(answer, Poll)
-                    poll = answer
-                    if poll.state != "succeeded":
-                        exc = poll.error or PermanentError(f"{self.name}: request failed")
-                        self._failed(task, job, meta, exc)
-                        raise exc
-                else:
-                    answer = await self.submit(endpoint, prepared)
-                    assert isinstance(answer, Job)
-                    job = answer
-                    meta["poll"] = job.meta
-                    task.jobs.submitted(
-                        job.id, status="submitted", cost_usd=estimate.usd, meta=meta
-                    )
-                    poll = await self._wait(task, job, model, meta)
+                job, poll, meta = await self._submit_new(task, model, endpoint, warnings)
             outputs, bill = await self._collect(task, job, model, poll, meta)
             meta["billing"]["actual"] = bill.to_dict()
             meta["facts"] = poll.facts
             task.jobs.updated(job.id, status="succeeded", cost_usd=bill.usd, meta=meta)
             seed = self._seed_used(task, meta, poll, warnings)
             return ProviderResult(outputs=outputs, cost_usd=bill.usd, warnings=warnings, seed=seed)
+
+    async def _submit_new(
+        self, task: Task, model: Model, endpoint: str, warnings: list[str]
+    ) -> tuple[Job, Poll, dict[str, Any]]:
+        """Prepare and send a new request, the ledger entry written before it leaves."""
+        prepared = await self.prepare(task, endpoint)
+        warnings += prepared.warnings
+        prepared.client_ref = uuid.uuid4().hex
+        sent = prepared.seed_sent
+        estimate = self.estimate(model, task)
+        meta: dict[str, Any] = {
+            "seed_sent": sent if sent is not None else carries_seed(prepared.payload, task.seed),
+            "endpoint": endpoint,
+            "billing": {"estimated": estimate.to_dict()},
+            "warnings": prepared.warnings,
+            "client_ref": prepared.client_ref,
+            "since": time.time(),
+            "request": request_digest(prepared.payload),
+        }
+        # Recorded before the request leaves: if its answer is lost, the ledger
+        # still shows a job that may be running and billed.
+        pending = f"{SUBMITTING_PREFIX}{prepared.client_ref}"
+        task.jobs.submitted(pending, status="submitting", cost_usd=estimate.usd, meta=meta)
+        try:
+            answer = await self.submit(endpoint, prepared)
+        except AnswerLostError as lost:
+            job = await self._after_lost_answer(task, endpoint, pending, meta, lost)
+            answer = job
+        except ProviderError as exc:  # refused: no job was created, nothing billed
+            self._failed(task, Job(pending), meta, exc, status="refused")
+            raise
+        if isinstance(answer, Poll):  # a synchronous endpoint answered with the result
+            job = Job(pending)
+            if answer.state != "succeeded":
+                exc = answer.error or PermanentError(f"{self.name}: request failed")
+                self._failed(task, job, meta, exc)
+                raise exc
+            task.jobs.updated(pending, status="succeeded", meta=meta)
+            return job, answer, meta
+        job = answer
+        meta["poll"] = job.meta
+        task.jobs.updated(pending, new_job_id=job.id, status="submitted", meta=meta)
+        return job, await self._wait(task, job, model, meta), meta
+
+    async def _after_lost_answer(
+        self, task: Task, endpoint: str, pending: str, meta: dict[str, Any], lost: AnswerLostError
+    ) -> Job:
+        """The submit's answer was lost: find the job by its token where the
+        provider allows; else end the step, the job kept as possibly billed."""
+        found = None
+        if not self.is_synchronous(endpoint):
+            with contextlib.suppress(TransientError, RateLimitedError):
+                found = await self.reconcile(endpoint, meta)
+        if isinstance(found, Job):
+            meta["poll"], meta["reconciled"] = found.meta, str(lost)
+            task.jobs.updated(pending, new_job_id=found.id, status="submitted", meta=meta)
+            return found
+        if found is NOT_ACCEPTED:  # the provider's records show no such job
+            task.jobs.updated(pending, status="not_accepted", cost_usd=0.0, meta=meta)
+            raise TransientError(f"{lost}; {self.name} has no record of it, so it is sent again")
+        task.jobs.updated(pending, status="unknown", meta={**meta, "error": str(lost)})
+        raise self._ambiguous(task, lost)
+
+    def _ambiguous(self, task: Task, lost: ProviderError) -> AnswerLostError:
+        return AnswerLostError(
+            f"{self.name} may have accepted this {task.model} job; its answer was lost "
+            f"({lost}) — check your {self.name} dashboard, then run again with "
+            f"`--resubmit {task.ctx.step}`",
+            hint="the job is in `routeyard costs` as possibly billed",
+        )
+
+    async def reconcile(self, endpoint: str, meta: dict[str, Any]) -> Job | object | None:
+        """After a lost submit answer: the job the provider made for this request
+        (by ``meta['client_ref']`` or ``meta['request']``), ``NOT_ACCEPTED`` when the
+        provider's records show none, or None when the provider cannot tell."""
+        return None
 
     def _seed_used(
         self, task: Task, meta: dict[str, Any], poll: Poll, warnings: list[str]
@@ -275,20 +336,53 @@ class HostedProvider(Provider):
         warnings.append(f"{task.model} on {self.name} {NO_SEED}")
         return None
 
-    def _resumable(self, task: Task, warnings: list[str]) -> dict[str, Any] | None:
-        """The newest job for this cache key that may still be running or unstored."""
+    async def _resumable(
+        self, task: Task, endpoint: str, warnings: list[str]
+    ) -> tuple[Job, dict[str, Any]] | None:
+        """The newest job for this cache key that may still be running or
+        unstored, to poll instead of paying again; None to submit a new one."""
         for record in reversed(task.jobs.previous()):
             if record["provider"] != self.name:
                 continue
+            meta = dict(record["meta"])
             if record["status"] in LIVE:
-                return record
-            if record["status"] == "requested":  # a synchronous call cut off mid-flight
-                task.jobs.updated(record["job_id"], status="unknown")
-                warnings.append(
-                    f"an earlier {self.name} request ({record['job_id']}) was interrupted "
-                    "before its answer and may have been billed"
+                return Job(record["job_id"], dict(meta.get("poll") or {})), meta
+            if record["status"] not in MAYBE_BILLED:
+                continue
+            if task.resubmit:  # the operator checked: submit again, keep this one listed
+                task.jobs.updated(
+                    record["job_id"], status="unknown", meta={**meta, "resubmitted": True}
                 )
+                warnings.append(
+                    f"submitting again as asked; the earlier {self.name} request "
+                    f"({record['job_id']}) stays in `routeyard costs` as possibly billed"
+                )
+                return None
+            if meta.get("resubmitted"):
+                continue
+            return await self._settle_unknown(task, endpoint, record, meta)
         return None
+
+    async def _settle_unknown(
+        self, task: Task, endpoint: str, record: dict[str, Any], meta: dict[str, Any]
+    ) -> tuple[Job, dict[str, Any]] | None:
+        """An earlier submit whose answer never arrived (lost, or the process
+        died while sending): adopt the job it made, or refuse to pay twice."""
+        found = None
+        if meta.get("client_ref") and not self.is_synchronous(endpoint):
+            with contextlib.suppress(TransientError, RateLimitedError):
+                found = await self.reconcile(endpoint, meta)
+        if isinstance(found, Job):
+            meta["poll"] = found.meta
+            task.jobs.updated(record["job_id"], new_job_id=found.id, status="submitted", meta=meta)
+            return found, meta
+        if found is NOT_ACCEPTED:
+            task.jobs.updated(record["job_id"], status="not_accepted", cost_usd=0.0)
+            return None
+        task.jobs.updated(record["job_id"], status="unknown")
+        raise self._ambiguous(
+            task, AnswerLostError(f"earlier request {record['job_id']} never got its answer")
+        )
 
     def timeout_for(self, model: Model) -> float:
         if self.settings.timeout_s:

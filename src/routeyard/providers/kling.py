@@ -27,7 +27,7 @@ from routeyard.providers.base import (
     Task,
     TransientError,
 )
-from routeyard.providers.hosted import HostedProvider, Job, Poll, Prepared
+from routeyard.providers.hosted import NOT_ACCEPTED, HostedProvider, Job, Poll, Prepared
 from routeyard.providers.mapping import normalise, png_bytes
 from routeyard.providers.transfer import (
     JobLostError,
@@ -115,12 +115,27 @@ class KlingProvider(HostedProvider):
         return Prepared(payload=body, warnings=warnings)
 
     async def submit(self, endpoint: str, prepared: Prepared) -> Job:
-        r = await self.http.call("POST", _PATH, json=prepared.payload)
+        # ``external_task_id``: our token, so a task whose create answer is lost
+        # can be looked up by it (PROVIDERS.md §5.2).
+        body = {**prepared.payload, "external_task_id": prepared.client_ref}
+        r = await self.http.call("POST", _PATH, json=body, submit=True)
         data = self._envelope(r)
         task_id = (data.get("data") or {}).get("task_id")
         if not task_id:
             raise TransientError("kling: create answer without data.task_id")
         return Job(str(task_id), {"path": f"{_PATH}/{task_id}"})
+
+    async def reconcile(self, endpoint: str, meta: dict[str, Any]) -> Job | object | None:
+        """Query the task by its ``external_task_id``: Kling knows it, or not."""
+        r = await self.http.call("GET", f"{_PATH}/{meta['client_ref']}")
+        try:
+            data = self._envelope(r)
+        except InvalidInputError as exc:
+            if "1203" in str(exc) or r.status_code == 404:
+                return NOT_ACCEPTED
+            raise
+        task_id = (data.get("data") or {}).get("task_id")
+        return Job(str(task_id), {"path": f"{_PATH}/{task_id}"}) if task_id else None
 
     async def poll(self, job: Job) -> Poll:
         r = await self.http.call("GET", job.meta.get("path") or f"{_PATH}/{job.id}")

@@ -13,6 +13,7 @@ for an hour, so they are downloaded at once.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, ClassVar
 
 from routeyard.providers.base import (
@@ -23,7 +24,14 @@ from routeyard.providers.base import (
     Task,
     TransientError,
 )
-from routeyard.providers.hosted import HostedProvider, Job, Poll, Prepared
+from routeyard.providers.hosted import (
+    NOT_ACCEPTED,
+    HostedProvider,
+    Job,
+    Poll,
+    Prepared,
+    request_digest,
+)
 from routeyard.providers.mapping import Request, nearest_aspect, normalise
 from routeyard.providers.transfer import JobLostError, Remote, body_of, json_of, status_error
 
@@ -159,6 +167,7 @@ class ReplicateProvider(HostedProvider):
             json=prepared.payload,
             headers=headers,
             timeout_s=(wait + 5) if wait else None,
+            submit=True,
         )
         if r.status_code >= 300:
             raise self._error(r)
@@ -169,6 +178,29 @@ class ReplicateProvider(HostedProvider):
         job = Job(data["id"], {"get": urls.get("get"), "cancel": urls.get("cancel")})
         job.first = self._parse(data)
         return job
+
+    async def reconcile(self, endpoint: str, meta: dict[str, Any]) -> Job | object | None:
+        """Replicate takes no client reference, but lists recent predictions with
+        their input: the one for this model, with this very input, created since
+        the request left, is ours; none there means it was never created."""
+        r = await self.http.call("GET", "/v1/predictions")
+        if r.status_code >= 300:
+            raise self._error(r)
+        listing = json_of(self.name, r)
+        since = float(meta.get("since") or 0) - _CLOCK_SKEW_S
+        ours = [
+            p
+            for p in (listing.get("results") or [] if isinstance(listing, dict) else [])
+            if p.get("model") == endpoint
+            and request_digest({"input": p.get("input")}) == meta.get("request")
+            and _unix(p.get("created_at")) >= since
+        ]
+        if not ours:
+            return NOT_ACCEPTED
+        if len(ours) > 1:
+            return None  # the same request twice since: which one is ours is unknowable
+        urls = ours[0].get("urls") or {}
+        return Job(ours[0]["id"], {"get": urls.get("get"), "cancel": urls.get("cancel")})
 
     async def poll(self, job: Job) -> Poll:
         r = await self.http.call("GET", job.meta.get("get") or f"/v1/predictions/{job.id}")
@@ -228,3 +260,15 @@ class ReplicateProvider(HostedProvider):
 
 def _round32(side: int) -> int:
     return max(256, min(1440, round(side / 32) * 32))
+
+
+# Seconds our clock may be ahead of the provider's when matching "created since".
+_CLOCK_SKEW_S = 120.0
+
+
+def _unix(stamp: Any) -> float:
+    """An ISO-8601 time (``2026-12-01T10:00:00.123Z``) as unix seconds; 0 if unreadable."""
+    try:
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0

@@ -43,6 +43,7 @@ class ProviderSettings:
     poll_initial_s: float = 1.0
     poll_cap_s: float = 15.0
     download_timeout_s: float = 120.0
+    request_timeout_s: float = 60.0  # one HTTP request's answer (a submit's, a poll's)
     prefer_wait_s: int = 0
 
     def credential(self, *names: str) -> str | None:

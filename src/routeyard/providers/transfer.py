@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from routeyard.providers.base import (
+    AnswerLostError,
     AuthError,
     InvalidInputError,
     PermanentError,
@@ -41,6 +42,8 @@ from routeyard.providers.base import (
 from routeyard.providers.limits import ProviderLimits
 
 _CHUNK = 1 << 20
+# Failures before a byte of the request left: nothing can have been created.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 USER_AGENT = "routeyard/0.1"
 
 
@@ -198,8 +201,11 @@ class Http:
         authenticated: bool = True,
         headers: dict[str, str] | None = None,
         timeout_s: float | None = None,
+        submit: bool = False,
         **kwargs: Any,
     ) -> httpx.Response:
+        """One request. ``submit``: it creates a paid job, so an answer lost after
+        sending is ``AnswerLostError`` (never retried), not ``TransientError``."""
         url = self.url(path)
         await self.limits.request()
         sent = dict(headers or {})
@@ -209,22 +215,39 @@ class Http:
                     f"{self.provider}: refusing to send credentials to {urlsplit(url).netloc}"
                 )
             sent.update(self._auth())
+        where = f"{self.provider}: {method} {strip_query(url)}"
         try:
-            return await self._client().request(
+            response = await self._client().request(
                 method,
                 url,
                 headers=sent,
                 timeout=httpx.Timeout(timeout_s, connect=10.0) if timeout_s else self._timeout,
                 **kwargs,
             )
+        except _NOT_SENT as exc:  # the request never left: trying again is safe
+            raise TransientError(f"{where} failed before sending: {type(exc).__name__}") from None
         except httpx.TimeoutException:
-            raise TransientError(
-                f"{self.provider}: {method} {strip_query(url)} timed out"
-            ) from None
+            if submit:
+                raise AnswerLostError(f"{where}: no answer in time after sending") from None
+            raise TransientError(f"{where} timed out") from None
         except httpx.TransportError as exc:
-            raise TransientError(
-                f"{self.provider}: {method} {strip_query(url)} failed: {type(exc).__name__}"
-            ) from None
+            if submit:
+                raise AnswerLostError(
+                    f"{where}: the connection dropped after sending ({type(exc).__name__})"
+                ) from None
+            raise TransientError(f"{where} failed: {type(exc).__name__}") from None
+        if (
+            submit
+            and body_of(response) is None
+            and (response.is_success or response.status_code >= 500)
+        ):
+            # Not the provider's own answer (an HTML page from a proxy or a load
+            # balancer): whether the job was created is unknown.
+            raise AnswerLostError(
+                f"{where}: HTTP {response.status_code} answered by something other than "
+                f"{self.provider} ({response.text[:40]!r})"
+            )
+        return response
 
     async def download(
         self, remote: Remote, folder: Path, *, timeout_s: float, auth_ok: bool = False

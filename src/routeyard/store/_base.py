@@ -135,7 +135,9 @@ class Catalog(ABC):
     ) -> None: ...
 
     @abstractmethod
-    def update_job(self, provider: str, job_id: str, **fields: Any) -> None: ...
+    def update_job(self, provider: str, job_id: str, /, **fields: Any) -> None:
+        """Change a job's row; ``job_id=`` among ``fields`` renames it (a pending
+        submission learning the id the provider gave its job)."""
 
     @abstractmethod
     def jobs_for_cache_key(self, cache_key: str) -> list[dict[str, Any]]: ...

@@ -434,7 +434,7 @@ class SqlCatalog(Catalog):
                 )
             )
 
-    def update_job(self, provider, job_id, **fields) -> None:
+    def update_job(self, provider, job_id, /, **fields) -> None:
         with self._tx():
             self._conn.execute(
                 sa.update(t.provider_jobs)
