@@ -21,7 +21,7 @@ from routeyard.pipeline import spec as specs
 from routeyard.pipeline.engine import Engine
 from routeyard.pipeline.events import Subscriber
 from routeyard.providers import Provider, hosted_providers, settings
-from routeyard.providers.hosted import MAYBE_BILLED, NEVER_CREATED
+from routeyard.providers.hosted import MAYBE_BILLED, NEVER_CREATED, UNDOWNLOADABLE
 from routeyard.providers.limits import LimitsRegistry
 from routeyard.routing import Router
 from routeyard.routing.cooldown import Cooldowns
@@ -494,6 +494,10 @@ def record_outcome(
         )
 
 
+# Ledger states whose cost is final: what the provider billed (or did not).
+SETTLED = ("succeeded", "failed", "cancelled", UNDOWNLOADABLE)
+
+
 def costs(run_ref: str | None = None, *, home: str | Path | None = None) -> dict[str, Any]:
     """What hosted jobs cost, in each provider's billing unit: one run, or every run."""
     with Store.open(home) as store:
@@ -507,7 +511,7 @@ def costs(run_ref: str | None = None, *, home: str | Path | None = None) -> dict
         billing = (r["meta"] or {}).get("billing") or {}
         est = (billing.get("estimated") or {}).get("usd")
         actual = billing.get("actual") or {}
-        cost = r["cost_usd"] if r["status"] in ("succeeded", "failed", "cancelled") else None
+        cost = r["cost_usd"] if r["status"] in SETTLED else None
         unit = actual.get("unit") or (billing.get("estimated") or {}).get("unit")
         jobs.append(
             {

@@ -138,3 +138,12 @@ class AnswerLostError(ProviderError):
 
     kind = "answer_lost"
     falls_back = False
+
+
+class ResultLostError(ProviderError):
+    """A job finished, and is billed, but its result cannot be downloaded (an
+    expired URL, a redirect loop, a file larger than announced). Falling back
+    would pay another provider; the operator decides (``--resubmit``)."""
+
+    kind = "result_lost"
+    falls_back = False

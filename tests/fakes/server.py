@@ -22,6 +22,7 @@ for) whose answer never reaches the client, named ``lost:<how>``:
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import re
@@ -159,6 +160,11 @@ class FakeServer:
         self.not_ready: dict[str, int] = {}  # file name → 404s left before it is served
         self.downloads: Counter = Counter()
         self.not_ready_first = 0  # every result file answers 404 this many times first
+        # Hostile result hosting: ``redirect`` – every file redirects to itself;
+        # ``inflate`` – files carry this many bytes more than announced;
+        # ``trickle`` – files stream a byte at a time, slowly, for ever.
+        self.result_hosting: str | None = None
+        self.inflate = 20 << 20
         self.queued_s, self.running_s = queued_s, running_s
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -336,6 +342,12 @@ class FakeServer:
         if name not in self.files:
             return Resp(404, b"no such file")
         data, mime = self.files[name]
+        if self.result_hosting == "redirect":
+            return Resp(302, b"", {"location": f"/files/{name}"})
+        if self.result_hosting == "inflate":
+            return Resp(200, data + b"\0" * self.inflate, {"content-type": mime})
+        if self.result_hosting == "trickle":
+            return Resp(-2, data, {"content-type": mime})
         return Resp(200, data, {"content-type": mime})
 
     # ------------------------------------------------------------- HTTP
@@ -375,6 +387,16 @@ class FakeServer:
                     resp = fake._lose(req.lost, resp)
                 if resp.status == -1:
                     self.close_connection = True
+                    return
+                if resp.status == -2:  # trickle: headers, then a byte now and then
+                    self.send_response(200)
+                    self.send_header("content-type", resp.headers["content-type"])
+                    self.end_headers()
+                    self.close_connection = True
+                    with contextlib.suppress(OSError):
+                        while not fake._released.wait(0.05):
+                            self.wfile.write(b"\0")
+                            self.wfile.flush()
                     return
                 if isinstance(resp.body, bytes):
                     data, ctype = resp.body, resp.headers.get("content-type", "text/plain")

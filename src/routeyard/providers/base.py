@@ -22,6 +22,7 @@ from routeyard.errors import (
     PolicyRejectedError,
     ProviderError,
     RateLimitedError,
+    ResultLostError,
     TransientError,
 )
 from routeyard.ops import InputAsset, Op, OpContext, OpParams, Output
@@ -37,6 +38,7 @@ __all__ = [
     "ProviderError",
     "ProviderResult",
     "RateLimitedError",
+    "ResultLostError",
     "Task",
     "TransientError",
 ]

@@ -49,6 +49,7 @@ from routeyard.providers.base import (
     ProviderError,
     ProviderResult,
     RateLimitedError,
+    ResultLostError,
     Task,
     TransientError,
 )
@@ -64,6 +65,8 @@ LIVE = ("submitted", "queued", "running", "succeeded")
 # from older stores) or "unknown" (its answer was lost). Never resubmitted
 # without the operator's word.
 MAYBE_BILLED = ("submitting", "requested", "unknown")
+# A job that finished (billed) whose result could not be downloaded.
+UNDOWNLOADABLE = "undownloadable"
 # Requests the provider refused, or that its records show it never created.
 NEVER_CREATED = ("refused", "not_accepted")
 SUBMITTING_PREFIX = "pending-"
@@ -119,6 +122,17 @@ def carries_seed(payload: Any, seed: int) -> bool:
     if isinstance(payload, str):
         return f"--seed {seed}" in payload
     return False
+
+
+def result_cap(model: Model, kind: str | None) -> int:
+    """The most bytes a result of ``model`` can reasonably be, from its limits:
+    an uncompressed image of its largest size, or its longest clip at 100 Mbit/s."""
+    if kind == "video":
+        seconds = max(model.limits.durations or (20.0,))
+        return int(seconds * 100e6 / 8) + (1 << 20)
+    limits = model.limits
+    megapixels = limits.max_megapixels or ((limits.max_side or 4096) ** 2 / 1e6)
+    return int(megapixels * 1e6 * 4 * 1.25) + (1 << 20)
 
 
 def request_digest(payload: Any) -> str:
@@ -347,6 +361,15 @@ class HostedProvider(Provider):
             meta = dict(record["meta"])
             if record["status"] in LIVE:
                 return Job(record["job_id"], dict(meta.get("poll") or {})), meta
+            if record["status"] == UNDOWNLOADABLE and not meta.get("resubmitted"):
+                if task.resubmit:
+                    task.jobs.updated(record["job_id"], meta={**meta, "resubmitted": True})
+                    return None
+                raise ResultLostError(
+                    f"{self.name} job {record['job_id']} finished but its result could not be "
+                    f"downloaded ({meta.get('error', 'unknown')}) — run again with "
+                    f"`--resubmit {task.ctx.step}` to pay for a new one"
+                )
             if record["status"] not in MAYBE_BILLED:
                 continue
             if task.resubmit:  # the operator checked: submit again, keep this one listed
@@ -453,9 +476,15 @@ class HostedProvider(Provider):
         folder = task.ctx.work_dir / f"{self.name}-{job.id}"[:80]
         outputs, facts = [], []
         for remote in poll.files:
-            path, digest, mime = await self.http.download(
-                remote, folder, timeout_s=self.settings.download_timeout_s
-            )
+            try:
+                path, digest, mime = await self.http.download(
+                    remote,
+                    folder,
+                    timeout_s=self.settings.download_timeout_s,
+                    max_bytes=result_cap(model, task.op.produces),
+                )
+            except ProviderError as exc:
+                raise self._undownloadable(task, job, meta, exc) from None
             try:
                 fact = await asyncio.to_thread(probe_file, path, mime_hint=mime)
             except MediaError as exc:
@@ -478,6 +507,20 @@ class HostedProvider(Provider):
             )
         meta["outputs"] = [o.meta["sha256"] for o in outputs]
         return outputs, self.actual(model, task, facts)
+
+    def _undownloadable(
+        self, task: Task, job: Job, meta: dict[str, Any], exc: ProviderError
+    ) -> ResultLostError:
+        """The job finished (and is billed) but its result cannot be fetched: end
+        it in the ledger, so no later run polls it for ever, and say what to do."""
+        cost = (meta.get("billing") or {}).get("estimated", {}).get("usd")
+        task.jobs.updated(
+            job.id, status=UNDOWNLOADABLE, cost_usd=cost, meta={**meta, "error": str(exc)}
+        )
+        return ResultLostError(
+            f"{self.name} job {job.id} finished (and is billed) but its result cannot be "
+            f"downloaded: {exc} — run again with `--resubmit {task.ctx.step}` to pay for a new one"
+        )
 
     # -------------------------------------------------------------- costs
     def estimate(self, model: Model, task: Task) -> Billing:

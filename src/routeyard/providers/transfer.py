@@ -42,6 +42,7 @@ from routeyard.providers.base import (
 from routeyard.providers.limits import ProviderLimits
 
 _CHUNK = 1 << 20
+MAX_REDIRECTS = 5
 # Failures before a byte of the request left: nothing can have been created.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 USER_AGENT = "routeyard/0.1"
@@ -250,12 +251,21 @@ class Http:
         return response
 
     async def download(
-        self, remote: Remote, folder: Path, *, timeout_s: float, auth_ok: bool = False
+        self,
+        remote: Remote,
+        folder: Path,
+        *,
+        timeout_s: float,
+        auth_ok: bool = False,
+        max_bytes: int | None = None,
     ) -> tuple[Path, str, str | None]:
         """Fetch one result into ``folder``; returns (path, sha256, mime).
 
         A 404, 403, 5xx or dropped connection is retried until ``timeout_s``:
-        result URLs often answer before the file has reached the CDN.
+        result URLs often answer before the file has reached the CDN. That is
+        one deadline for everything (every try, every redirect, every byte);
+        at most ``MAX_REDIRECTS`` redirects are followed; the body stops at the
+        size the provider announced, or at ``max_bytes``.
         """
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"download-{uuid.uuid4().hex[:12]}"
@@ -268,33 +278,49 @@ class Http:
             data, mime = decode_data_uri(remote.url)
             target.write_bytes(data)
             return target, hashlib.sha256(data).hexdigest(), mime or remote.mime
+        cap = remote.size if remote.size is not None else max_bytes
         deadline = time.monotonic() + timeout_s
-        delay, last = 0.5, ""
+        delay, last, redirects = 0.5, "", 0
         url = remote.url
-        for _ in range(10_000):
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
             try:
-                return await self._fetch(url, remote, target, auth_ok)
+                async with asyncio.timeout(left):
+                    return await self._fetch(url, remote, target, auth_ok, cap)
+            except TimeoutError:
+                last = "the download deadline passed"
+                break
             except _NotReady as exc:
                 last = str(exc)
                 if exc.location:  # a redirect: follow it, without the key if it leaves the host
+                    redirects += 1
+                    if redirects > MAX_REDIRECTS:
+                        raise PermanentError(
+                            f"{self.provider}: result {strip_query(remote.url)} redirects more "
+                            f"than {MAX_REDIRECTS} times"
+                        ) from None
                     url = urljoin(url, exc.location)
                     continue
             if time.monotonic() + delay > deadline:
                 break
             await asyncio.sleep(delay)
             delay = min(delay * 1.6, 8.0)
+        target.unlink(missing_ok=True)
         raise TransientError(
             f"{self.provider}: result {strip_query(remote.url)} not downloadable after "
             f"{timeout_s:.0f} s ({last})"
         )
 
     async def _fetch(
-        self, url: str, remote: Remote, target: Path, auth_ok: bool
+        self, url: str, remote: Remote, target: Path, auth_ok: bool, cap: int | None
     ) -> tuple[Path, str, str | None]:
         headers = self._auth() if (remote.authenticated or auth_ok) and self.own_host(url) else {}
         await self.limits.request()
         h = hashlib.sha256()
         written = 0
+        where = f"{self.provider}: result {strip_query(url)}"
         try:
             async with self._client().stream("GET", url, headers=headers) as r:
                 if r.status_code in (301, 302, 303, 307, 308):
@@ -302,15 +328,17 @@ class Http:
                 if r.status_code in (403, 404, 408, 425, 429) or r.status_code >= 500:
                     raise _NotReady(f"HTTP {r.status_code}")
                 if r.status_code >= 400:
-                    raise PermanentError(
-                        f"{self.provider}: result {strip_query(url)}: HTTP {r.status_code}"
-                    )
+                    raise PermanentError(f"{where}: HTTP {r.status_code}")
                 expected = r.headers.get("content-length")
+                if cap is not None and expected is not None and int(expected) > cap:
+                    raise _oversize(where, int(expected), cap)
                 with target.open("wb") as f:
                     async for chunk in r.aiter_bytes(_CHUNK):
+                        written += len(chunk)
+                        if cap is not None and written > cap:
+                            raise _oversize(where, written, cap)
                         h.update(chunk)
                         f.write(chunk)
-                        written += len(chunk)
                 mime = (r.headers.get("content-type") or "").split(";")[0] or remote.mime
         except httpx.TransportError as exc:
             raise _NotReady(type(exc).__name__) from None
@@ -319,6 +347,15 @@ class Http:
         if remote.size is not None and remote.size != written:
             raise _NotReady(f"size {written} bytes, the provider said {remote.size}")
         return target, h.hexdigest(), mime
+
+
+def _oversize(where: str, size: int, cap: int) -> PermanentError:
+    """A body larger than announced (or than the model can make): the same URL
+    would send it again, so this is not retried, and nothing more is read."""
+    return PermanentError(
+        f"{where} is over {cap} bytes ({size} seen): larger than the provider announced "
+        "or the model can make; not downloaded"
+    )
 
 
 class _NotReady(Exception):
