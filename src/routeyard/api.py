@@ -38,8 +38,12 @@ _LIMITS = LimitsRegistry()
 
 
 def known_secrets() -> list[str]:
-    """Credential values to mask everywhere (``config.known_secrets``)."""
-    return config.known_secrets()
+    """Credential values to mask everywhere (``config.known_secrets``), the
+    providers' own key variables included whatever their length."""
+    from routeyard.providers import adapters
+
+    names = {n for p in adapters() for n in settings.credential_names(p)}
+    return config.known_secrets(sorted(names))
 
 
 def build_engine(

@@ -153,7 +153,9 @@ def _options(
     """Route a creative brief through generative models, with lineage and re-runs."""
     from routeyard import config, logs
 
-    logs.to_stderr(verbose, config.known_secrets())
+    # With -v the log reaches the terminal: mask the providers' keys of any
+    # length (that needs the catalog); without it only warnings do.
+    logs.to_stderr(verbose, _api().known_secrets() if verbose else config.known_secrets())
 
 
 def _emit_json(data: Any) -> None:

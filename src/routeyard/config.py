@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,9 +153,10 @@ PROVIDER_SETTING_FIELDS = frozenset(
 )
 
 
-def known_secrets() -> list[str]:
+def known_secrets(names: Iterable[str] = ()) -> list[str]:
     """Credential values to mask everywhere: credential-looking environment
-    variables, and every value of the providers config file that is not a
+    variables, the variables ``names`` (the providers' key variables, whatever
+    their length), and every value of the providers config file that is not a
     plain setting (its keys)."""
     from routeyard.secrets import secret_values
 
@@ -169,7 +170,7 @@ def known_secrets() -> list[str]:
         for k, v in section.items()
         if k not in PROVIDER_SETTING_FIELDS and v is not None
     ]
-    return secret_values(environ(), held)
+    return secret_values(environ(), held, names)
 
 
 def providers_config_readable_by_others() -> bool:
