@@ -185,7 +185,11 @@ def rerun(
         source = old.pipeline_path or f"run {old.id}"
         try:
             spec = specs.parse(
-                old.pipeline_text, source=source, base_dir=Path(old.base_dir), overrides=overrides
+                old.pipeline_text,
+                source=source,
+                base_dir=Path(old.base_dir),
+                overrides=overrides,
+                check_files=guard is None,  # a guard confines (and checks) the files itself
             )
         except PipelineError as exc:
             if step_name not in _step_names(old.pipeline_text):

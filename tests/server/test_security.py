@@ -236,3 +236,58 @@ def test_events_stream_live_then_end(client):
             json.loads(x[6:])["kind"] for x in stream.iter_lines() if x.startswith('data: {"')
         ]
     assert replay[0] == "run_started" and replay[-1] == "run_finished"
+
+
+def test_a_chunked_body_over_the_limit_is_refused_as_it_streams(client):
+    def chunks():  # no Content-Length: only counting what arrives can stop it
+        for _ in range(40):
+            yield b"x" * 2**20
+
+    r = client.post("/api/runs", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "MiB limit" in r.json()["error"]
+    assert client.get("/api/runs").status_code == 200  # the studio is fine
+
+
+def test_gate_references_are_confined_and_missing_reads_like_outside(client, tmp_path):
+    (tmp_path / "elsewhere.png").write_bytes(_png((8, 8), "RGB"))
+    answers = []
+    for ref in (tmp_path / "elsewhere.png", tmp_path / "no-such-file.png"):
+        text = (
+            "steps:\n  base: {op: import, source: 'sample:astronaut'}\n"
+            f"  hero: {{op: upscale, input: base, gate: {{check: identity, params: {{ref: '{ref}'}}}}}}\n"
+        )
+        r = client.post("/api/runs", json={"text": text})
+        assert r.status_code == 400, r.text
+        answers.append(r.json()["error"].replace(str(ref), "REF"))
+    # An existing file outside and a missing one get the same answer: no oracle.
+    assert answers[0] == answers[1] and "gate reads 'ref'" in answers[0]
+    missing_source = client.post(
+        "/api/runs", json={"text": f"steps:\n  base: {{op: import, source: {tmp_path}/gone.png}}\n"}
+    ).json()["error"]
+    outside_source = client.post(
+        "/api/runs",
+        json={"text": f"steps:\n  base: {{op: import, source: {tmp_path}/elsewhere.png}}\n"},
+    ).json()["error"]
+    assert missing_source.replace("gone", "X") == outside_source.replace("elsewhere", "X")
+    assert client.get("/api/runs").json() == []
+
+
+def test_pages_cannot_be_framed_and_only_the_studios_bearer_skips_the_header(home, studio_root):
+    app = create_app(home=home, root=studio_root)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as c:
+        for r in (c.get("/"), c.get("/api/runs"), c.post("/api/runs", json={})):
+            assert r.headers["x-frame-options"] == "DENY"
+            assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        # No token set: a made-up bearer header proves nothing about who sent it.
+        r = c.post("/api/runs", json={"path": "small.yaml"}, headers={"Authorization": "Bearer x"})
+        assert r.status_code == 403 and "X-Routeyard" in r.json()["error"]
+    app = create_app(home=home, root=studio_root, token="t0ken-for-the-studio")
+    with TestClient(app, base_url="http://127.0.0.1:8765") as c:
+        wrong = {"Authorization": "Bearer not-the-token"}
+        assert c.post("/api/runs", json={"path": "small.yaml"}, headers=wrong).status_code == 401
+        right = {"Authorization": "Bearer t0ken-for-the-studio"}
+        r = c.post("/api/runs", json={"path": "small.yaml"}, headers=right)
+        assert r.status_code == 202, r.text
+        run = r.json()["run"]
+        while c.get(f"/api/runs/{run}", headers=right).json()["live"]:
+            time.sleep(0.1)

@@ -128,9 +128,20 @@ def read_document(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         loader.dispose()
 
 
-def load_file(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> PipelineSpec:
+def load_file(
+    path: str | Path,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    *,
+    check_files: bool = True,
+) -> PipelineSpec:
     p = Path(path)
-    return parse(read_file(p), source=str(p), base_dir=p.resolve().parent, overrides=overrides)
+    return parse(
+        read_file(p),
+        source=str(p),
+        base_dir=p.resolve().parent,
+        overrides=overrides,
+        check_files=check_files,
+    )
 
 
 def parse(
@@ -139,8 +150,13 @@ def parse(
     source: str = "<pipeline>",
     base_dir: Path | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
+    check_files: bool = True,
 ) -> PipelineSpec:
-    """Parse YAML text into a validated spec. ``overrides`` maps step → {key: value}."""
+    """Parse YAML text into a validated spec. ``overrides`` maps step → {key: value}.
+
+    ``check_files=False`` leaves whether named files exist to the caller: the
+    studio first confines them (``PathGuard``), so its answers never tell a
+    caller which files exist outside its folders."""
     base = (base_dir or Path.cwd()).resolve()
     data, node = read_document(text, source)
     if not isinstance(data, dict) or node is None:
@@ -164,7 +180,10 @@ def parse(
         if name not in raw_steps:
             raise PipelineError(f"{source}: cannot override step '{name}': it is not defined")
         raw_steps[name] = {**raw_steps[name], **changes}
-    steps = {str(name): _parse_step(str(name), raw, lines, base) for name, raw in raw_steps.items()}
+    steps = {
+        str(name): _parse_step(str(name), raw, lines, base, check_files)
+        for name, raw in raw_steps.items()
+    }
     spec = PipelineSpec(source=source, base_dir=base, text=text, brief=brief, steps=steps)
     _check_inputs(spec, lines)
     _topological(spec, lines)
@@ -234,7 +253,9 @@ def _parse_brief(raw: Any, lines: _LineMap) -> Brief | None:
         ) from None
 
 
-def _parse_step(name: str, raw: Any, lines: _LineMap, base_dir: Path) -> StepSpec:
+def _parse_step(
+    name: str, raw: Any, lines: _LineMap, base_dir: Path, check_files: bool = True
+) -> StepSpec:
     where = lines.at(("steps", name))
     if not isinstance(raw, dict):
         raise PipelineError(f"{where}: step '{name}' must be a mapping with at least 'op:'")
@@ -249,7 +270,7 @@ def _parse_step(name: str, raw: Any, lines: _LineMap, base_dir: Path) -> StepSpe
     gate = _parse_gate(name, raw["gate"], lines) if raw.get("gate") is not None else None
     params = {k: v for k, v in raw.items() if k not in RESERVED}
     _check_arity(name, op, len(inputs), where)
-    _check_params(name, op, params, variants, lines, base_dir)
+    _check_params(name, op, params, variants, lines, base_dir if check_files else None)
     return StepSpec(
         name=name,
         op=op.name,
@@ -379,9 +400,10 @@ def _check_arity(name: str, op: ops.Op, n: int, where: str) -> None:
 
 
 def _check_params(
-    name: str, op: ops.Op, params: dict, variants: dict, lines: _LineMap, base_dir: Path
+    name: str, op: ops.Op, params: dict, variants: dict, lines: _LineMap, base_dir: Path | None
 ) -> None:
-    """Every combination of the variants validates, and every file it names exists."""
+    """Every combination of the variants validates, and every file it names
+    exists (under ``base_dir``; None: not checked here)."""
     combos = [
         dict(zip(variants, vals, strict=True)) for vals in itertools.product(*variants.values())
     ] or [{}]
@@ -390,6 +412,8 @@ def _check_params(
             validated = op.Params.model_validate({**params, **combo})
         except ValidationError as exc:
             raise _param_error(name, op, exc.errors()[0], combo, lines) from None
+        if base_dir is None:
+            continue
         for pname, path in op.file_paths(validated, base_dir).items():
             if not path.is_file():
                 raise PipelineError(

@@ -24,7 +24,7 @@ from routeyard.errors import (
 )
 from routeyard.server import pages, routes_api
 from routeyard.server.runs import BusyError
-from routeyard.server.security import Gatekeeper, is_loopback
+from routeyard.server.security import BodyLimit, Gatekeeper, is_loopback
 from routeyard.server.state import Studio
 
 HERE = Path(__file__).parent
@@ -59,6 +59,7 @@ def create_app(
     )
     app.state.studio = studio
     app.add_middleware(Gatekeeper, token=token, loopback=loopback)
+    app.add_middleware(BodyLimit)  # outermost: counts every body, chunked ones included
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(routes_api.router)
     app.include_router(pages.router)
