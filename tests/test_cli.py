@@ -239,3 +239,51 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path, write):
         assert store.verify().ok
     resumed = json.loads(cli("run", str(path), "--json", env=env).stdout)
     assert [s["status"] for s in resumed["steps"]] == ["cached", "executed", "executed"]
+
+
+def test_sigterm_stops_like_ctrl_c_and_a_killed_runs_work_folder_is_swept(tmp_path, write):
+    env = subprocess_env(tmp_path / "store", tmp_path / "log")
+    stale = tmp_path / "store" / "work" / "deadbeef0000" / "motion"
+    stale.mkdir(parents=True)
+    (stale / "partial.mp4").write_bytes(b"\0" * 1024)  # what a kill -9 mid-render leaves
+    release = tmp_path / "release"
+    path = write(
+        "steps:\n  a: {op: test.work, value: 1}\n"
+        f"  b: {{op: test.work, input: a, hold: '{release}'}}\n  c: {{op: test.work, input: b}}\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "routeyard.cli", "run", str(path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = Path(f"{release}.started")
+    deadline = time.monotonic() + 120
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started.exists()
+    assert not (tmp_path / "store" / "work" / "deadbeef0000").exists()  # swept at start
+    proc.send_signal(signal.SIGTERM)
+    # The run records itself cancelled; only then is the held op let go (its
+    # thread would otherwise keep the process), so b cannot finish first.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with Store.open(tmp_path / "store") as store:
+            if [r.status for r in store.catalog.list_runs()] == ["cancelled"]:
+                break
+        time.sleep(0.05)
+    release.write_text("go")
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "cancelled: run" in stderr and "Traceback" not in stderr
+    with Store.open(tmp_path / "store") as store:
+        (run,) = store.catalog.list_runs()
+        rec = store.catalog.get_run(run.id)
+        assert rec.status == "cancelled"
+        assert {s.node: s.status for s in rec.steps} == {
+            "a": "executed",
+            "b": "cancelled",
+            "c": "cancelled",
+        }
+    assert not (tmp_path / "store" / "work" / run.id).exists()

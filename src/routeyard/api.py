@@ -8,6 +8,8 @@ CLI and the studio agree on what a run or a lineage looks like.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -120,10 +122,15 @@ class RunControl:
 
 def _drive(start: Callable[[], Awaitable[str]], control: RunControl | None) -> str:
     async def main() -> str:
+        task = asyncio.current_task()
+        assert task is not None
         if control is not None:
-            task = asyncio.current_task()
-            assert task is not None
             control.attach(asyncio.get_running_loop(), task)
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM (a service manager, `kill`) stops the run as Ctrl-C does:
+            # running steps record themselves cancelled, the run is never left running.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         return await start()
 
     return asyncio.run(main())

@@ -7,6 +7,7 @@ stderr). Ctrl-C cancels a run cleanly and says how to resume.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -191,7 +192,7 @@ def _run_with_progress(fn):
     display = _ProgressDisplay(enabled=err.is_terminal)
     try:
         return fn([display])
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, or SIGTERM
         display.stop()
         rid = display.run_id or "?"
         raise CancelledByUser(

@@ -111,6 +111,9 @@ class Engine:
         recorder = Recorder(self.store.catalog, self.events, self.secrets)
         with self.store.run_lock():
             self.store.catalog.mark_interrupted()
+            # Holding the lock, no other run is alive: any work folder left is a
+            # killed run's partial files (a half-written video), never needed.
+            shutil.rmtree(self.store.home / "work", ignore_errors=True)
             run_id = recorder.start_run(spec, overrides, parent_run_id, rerun_from, pipeline_path)
             budget = Budget(spec.brief.budget_usd if spec.brief else None)
             run = RunContext(run_id, plan, decisions, force, budget, resubmit=set(resubmit or ()))
