@@ -22,7 +22,7 @@ from typing import Any
 from routeyard import billing, ops
 from routeyard.catalog import Catalog as ModelCatalog
 from routeyard.config import RetryPolicy
-from routeyard.errors import MediaError
+from routeyard.errors import MediaError, StoreError
 from routeyard.logs import log
 from routeyard.ops import InputAsset, Op, OpContext, OpInputError, Output
 from routeyard.pipeline.cachekey import cache_key, drawn_seed
@@ -238,7 +238,7 @@ class Attempts:
             if exc.kind != "rejected_by_policy":
                 self.cooldowns.failed(choice.model)
             raise
-        except (OpInputError, MediaError) as exc:
+        except (OpInputError, MediaError, StoreError) as exc:  # bad input; a full disk
             raise _Stop(str(exc)) from exc
         except Exception as exc:
             # A bug in an op or adapter fails its step, never the run, and

@@ -11,13 +11,14 @@ half-written: running steps record themselves as cancelled.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
 from typing import Any
 
 from routeyard import ops
 from routeyard.config import Limits, RetryPolicy
-from routeyard.errors import PipelineError
+from routeyard.errors import PipelineError, StoreError
 from routeyard.logs import log, run_log
 from routeyard.pipeline.attempts import Attempts
 from routeyard.pipeline.budget import Budget
@@ -121,9 +122,21 @@ class Engine:
                 log.info("run %s: %d steps from %s", run.id, len(plan.nodes), spec.source)
                 try:
                     await self._execute(run, recorder)
-                finally:
-                    recorder.flush()
+                except StoreError:
+                    # The disk is full: free the run's scratch space, then try
+                    # once more to leave the run marked failed, not running.
                     shutil.rmtree(self.store.home / "work" / run.id, ignore_errors=True)
+                    with contextlib.suppress(StoreError):
+                        if self.store.catalog.get_run(run.id).status == "running":
+                            self.store.catalog.finish_run(
+                                run.id, status="failed", cost_usd=run.budget.spent,
+                                error="the store could not be written (disk full?)",
+                            )  # fmt: skip
+                    raise
+                finally:
+                    shutil.rmtree(self.store.home / "work" / run.id, ignore_errors=True)
+                    with contextlib.suppress(StoreError):  # events are a log, never a blocker
+                        recorder.flush()
         return run.id
 
     async def _execute(self, run: RunContext, recorder: Recorder) -> None:

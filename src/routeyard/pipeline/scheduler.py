@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from routeyard import ops
 from routeyard.config import Limits
-from routeyard.errors import OVER_BUDGET, MediaError, OpInputError
+from routeyard.errors import OVER_BUDGET, MediaError, OpInputError, StoreError
 from routeyard.pipeline.context import DROPPED, OK, Outcome, RunContext
 from routeyard.pipeline.plan import Node
 from routeyard.pipeline.recorder import Recorder
@@ -64,6 +64,11 @@ class Scheduler:
         except asyncio.CancelledError:
             await _cancel(tasks)
             rec.finish_run(run, "cancelled", "cancelled by the user")
+            raise
+        except StoreError as exc:  # the disk refused a write: say so, end the run failed
+            await _cancel(tasks)
+            with contextlib.suppress(StoreError):  # the disk may refuse this one too
+                rec.finish_run(run, "failed", str(exc))
             raise
         except BaseException as exc:  # a bug: still leave the run marked, never 'running'
             await _cancel(tasks)

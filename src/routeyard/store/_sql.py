@@ -51,6 +51,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+_FULL = ("disk is full", "disk i/o error", "no space left", "readonly database", "quota")
+
+
+def _is_full(exc: Exception) -> bool:
+    """A write refused by the disk (full, read-only, failing), not a bug."""
+    return any(word in str(exc).lower() for word in _FULL)
+
+
 class SqlCatalog(Catalog):
     def __init__(self, url: str) -> None:
         self.url = url
@@ -87,8 +95,17 @@ class SqlCatalog(Catalog):
         if self._conn.in_transaction():
             yield
             return
-        with self._conn.begin():
-            yield
+        try:
+            with self._conn.begin():
+                yield
+        except sa.exc.OperationalError as exc:
+            if _is_full(exc):
+                raise StoreError(
+                    f"the store's catalog cannot be written: {exc.orig}",
+                    hint="free disk space where the store lives, then run again "
+                    "(finished steps are kept)",
+                ) from None
+            raise
 
     # --------------------------------------------------------------------- runs
     def create_run(

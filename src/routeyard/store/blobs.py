@@ -8,6 +8,7 @@ tampered blob is detectable because its bytes no longer hash to its name.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
@@ -17,6 +18,10 @@ from pathlib import Path
 from routeyard.errors import StoreError
 
 _CHUNK = 1 << 20
+
+
+# The disk refused the write: full, over quota, read-only, failing.
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
 
 
 class BlobStore:
@@ -92,7 +97,13 @@ class BlobStore:
                 if self.fsync:
                     os.fsync(f.fileno())
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+                raise StoreError(
+                    f"{target.parent}: cannot write to the store ({exc.strerror})",
+                    hint="free disk space where the store lives, then run again "
+                    "(finished steps are kept)",
+                ) from None
             raise
