@@ -291,3 +291,30 @@ def test_pages_cannot_be_framed_and_only_the_studios_bearer_skips_the_header(hom
         run = r.json()["run"]
         while c.get(f"/api/runs/{run}", headers=right).json()["live"]:
             time.sleep(0.1)
+
+
+def test_odd_files_in_the_served_folder_do_not_break_the_listing(client, studio_root):
+    import os
+
+    (studio_root / "gone.yaml").symlink_to(studio_root / "nowhere.yaml")  # dangling
+    os.close(os.open(os.fsencode(studio_root) + b"/caf\xe9.yaml", os.O_CREAT | os.O_WRONLY))
+    (studio_root / "latin1.yaml").write_bytes("brief: {prompt: 'caf\xe9'}\n".encode("latin-1"))
+    listed = client.get("/api/pipelines")
+    assert listed.status_code == 200
+    files = listed.json()["files"]
+    assert "latin1.yaml" in files and "gone.yaml" not in files
+    assert all(f.isprintable() for f in files)  # the undecodable name is left out
+    assert client.get("/").status_code == 200
+    bad = client.get("/api/pipelines/file", params={"path": "latin1.yaml"})
+    assert bad.status_code == 400 and "not UTF-8" in bad.json()["error"]
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(client):
+    levels = "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+    )
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + levels + "steps: {s: {op: import}}\n"
+    for url in ("/api/plan", "/api/runs"):
+        r = client.post(url, json={"text": bomb})
+        assert r.status_code == 400 and "alias bomb" in r.json()["hint"], r.text
+    assert client.get("/api/runs").json() == []

@@ -42,9 +42,7 @@ def test_blobs_that_cannot_be_written_fail_their_step_clearly(home, write, monke
     assert [s["status"] for s in again["steps"]] == ["cached", "executed"]
 
 
-def test_a_catalog_that_cannot_be_written_ends_the_run_failed_in_one_line(
-    home, write, monkeypatch
-):
+def test_a_catalog_that_cannot_be_written_ends_the_run_failed_in_one_line(home, write, monkeypatch):
     real = SqlCatalog.complete_step
 
     def disk_full(self, *args, **kwargs):

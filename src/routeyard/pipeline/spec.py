@@ -113,9 +113,20 @@ def read_file(path: str | Path, what: str = "pipeline file") -> str:
 def read_document(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     """The one place a pipeline or brief document's YAML is parsed: its data,
     and its node tree (for line numbers in messages), or one clear error."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise PipelineError(
+            f"{source}: {len(text) // 1024} KiB is too long for a pipeline",
+            hint=f"pipelines are a few KiB; the limit is {MAX_DOCUMENT_CHARS // 1024} KiB",
+        )
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None and _expanded_size(node) > MAX_DOCUMENT_NODES:
+            raise PipelineError(
+                f"{source}: its anchors and aliases expand to more than "
+                f"{MAX_DOCUMENT_NODES:,} values",
+                hint="a YAML alias bomb? pipelines are a few dozen steps",
+            )
         return (loader.construct_document(node) if node is not None else None), node
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -126,6 +137,41 @@ def read_document(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         ) from None
     finally:
         loader.dispose()
+
+
+# What a pipeline can be: a few KiB of YAML, a few dozen steps. Aliases are
+# counted as what they expand to, so a billion-laughs document is refused
+# before anything walks it.
+MAX_DOCUMENT_CHARS = 1 << 20
+MAX_DOCUMENT_NODES = 100_000
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the node tree stands for with every alias expanded
+    (shared subtrees are sized once, so this is linear in the document)."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()  # being sized: a recursive alias counts once, not for ever
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # iterative post-order: deep documents do not hit the recursion limit
+        node, children_done = stack.pop()
+        if id(node) in sizes or (not children_done and id(node) in open_):
+            continue
+        if not children_done:
+            open_.add(id(node))
+            stack.append((node, True))
+            stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+            continue
+        total = 1 + sum(sizes.get(id(c), 1) for c in _children(node))
+        sizes[id(node)] = min(total, MAX_DOCUMENT_NODES + 1)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def load_file(

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from routeyard import api
-from routeyard.errors import NotFoundError, RouteyardError
+from routeyard.errors import NotFoundError, PipelineError, RouteyardError
 from routeyard.ops import Op
 from routeyard.server import media, views
 from routeyard.server.state import Studio
@@ -48,7 +48,14 @@ def briefs(request: Request, path: str | None = None) -> HTMLResponse:
     chosen = path or next(
         (f for f in files if f.endswith("offline.yaml")), files[0] if files else None
     )
-    text = s.resolve_pipeline(chosen).read_text(encoding="utf-8") if chosen else ""
+    text = ""
+    if chosen:
+        try:
+            text = s.read_pipeline(chosen)
+        except PipelineError as exc:  # one bad file must not take the home page down
+            if path:
+                raise
+            text = f"# {exc.message} ({exc.hint})\n"
     runs = api.list_runs(home=s.home, limit=30)
     for r in runs:
         r["live"] = s.runs.is_live(r["run"])

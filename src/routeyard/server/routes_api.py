@@ -65,8 +65,7 @@ def pipelines(request: Request) -> dict[str, Any]:
 
 @router.get("/pipelines/file")
 def pipeline_file(request: Request, path: str) -> dict[str, Any]:
-    file = studio(request).resolve_pipeline(path)
-    return {"path": path, "text": file.read_text(encoding="utf-8")}
+    return {"path": path, "text": studio(request).read_pipeline(path)}
 
 
 @router.post("/briefs")
@@ -100,7 +99,7 @@ def _pipeline_source(s: Studio, body: PipelineIn) -> tuple[Path, bool]:
     """The file to plan or run: a listed file as is, or the text kept in the store."""
     if body.path:
         file = s.resolve_pipeline(body.path)
-        if body.text is None or body.text == file.read_text(encoding="utf-8"):
+        if body.text is None or body.text == s.read_pipeline(body.path):
             return file, True
     if not body.text or not body.text.strip():
         raise PipelineError("no pipeline given", hint="pick a file or write the pipeline's YAML")

@@ -55,11 +55,36 @@ class Studio:
             )
             for name in sorted(files):
                 path = Path(folder) / name
-                if path.suffix in (".yaml", ".yml") and path.stat().st_size <= BRIEF_MAX_BYTES:
+                if path.suffix in (".yaml", ".yml") and self._listable(path):
                     found.append(path.relative_to(self.root).as_posix())
             if len(found) >= 200:
                 break
         return sorted(found)
+
+    def _listable(self, path: Path) -> bool:
+        """A file the editor can open: a name that is text, a target that exists
+        inside the served folders (not a dangling or escaping link), a sane size."""
+        try:
+            str(path).encode("utf-8")
+            return (
+                self.guard.inside(path)
+                and path.is_file()
+                and path.stat().st_size <= BRIEF_MAX_BYTES
+            )
+        except (OSError, UnicodeEncodeError):
+            return False
+
+    def read_pipeline(self, rel: str) -> str:
+        """A listed pipeline's text; one clear error when it is not UTF-8."""
+        path = self.resolve_pipeline(rel)
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise PipelineError(
+                f"pipeline '{rel}' is not UTF-8 text", hint="save it as UTF-8 and reload"
+            ) from None
+        except OSError as exc:
+            raise PipelineError(f"pipeline '{rel}' cannot be read ({exc.strerror})") from None
 
     def resolve_pipeline(self, rel: str) -> Path:
         path = (self.root / rel).resolve()
