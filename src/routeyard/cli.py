@@ -7,7 +7,6 @@ stderr). Ctrl-C cancels a run cleanly and says how to resume.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -189,6 +188,8 @@ def _print_run(run: dict[str, Any]) -> None:
 
 
 def _run_with_progress(fn):
+    import asyncio  # here, not at the top: `--help` stays fast
+
     display = _ProgressDisplay(enabled=err.is_terminal)
     try:
         return fn([display])
