@@ -18,7 +18,7 @@ from routeyard import ops
 from routeyard.checks.base import GateParams, GateResult
 from routeyard.ops import OpContext
 from routeyard.pipeline import gating
-from routeyard.pipeline.context import Outcome, RunContext
+from routeyard.pipeline.context import DROPPED, Outcome, RunContext
 from routeyard.pipeline.events import Event, EventBus
 from routeyard.pipeline.plan import Node
 from routeyard.providers import ProviderResult
@@ -177,7 +177,7 @@ class Recorder:
 
     def drop(self, row: int | None, reason: str) -> None:
         if row is not None:
-            self.catalog.update_step(row, status="rejected", error=self.redact(reason))
+            self.catalog.update_step(row, status=DROPPED, error=self.redact(reason))
 
     def warn(self, row: int | None, message: str) -> None:
         if row is None:

@@ -24,7 +24,14 @@ from routeyard.providers.base import (
     Task,
     TransientError,
 )
-from routeyard.providers.hosted import NOT_ACCEPTED, HostedProvider, Job, Poll, Prepared
+from routeyard.providers.hosted import (
+    CLOCK_SKEW_S,
+    NOT_ACCEPTED,
+    HostedProvider,
+    Job,
+    Poll,
+    Prepared,
+)
 from routeyard.providers.mapping import nearest_aspect, normalise, png_bytes
 from routeyard.providers.transfer import (
     JobLostError,
@@ -157,7 +164,7 @@ class BytePlusProvider(HostedProvider):
         if r.status_code >= 300:
             raise self._error(r)
         listing = json_of(self.name, r)
-        since = float(meta.get("since") or 0) - _CLOCK_SKEW_S
+        since = float(meta.get("since") or 0) - CLOCK_SKEW_S
         items = listing.get("items") or [] if isinstance(listing, dict) else []
         recent = [t for t in items if float(t.get("created_at") or 0) >= since]
         if not recent:
@@ -209,9 +216,3 @@ class BytePlusProvider(HostedProvider):
         return error_for(
             str(err.get("code") or ""), str(err.get("message") or ""), r.status_code, r.headers
         )
-
-
-# Seconds our clock may be ahead of the provider's when matching "created since".
-# Wide on purpose: a larger window can only find more candidates (and refuse),
-# never miss ours and resubmit.
-_CLOCK_SKEW_S = 120.0

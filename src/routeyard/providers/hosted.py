@@ -72,6 +72,10 @@ NEVER_CREATED = ("refused", "not_accepted")
 SUBMITTING_PREFIX = "pending-"
 # What ``reconcile`` answers when the provider's records show no such job.
 NOT_ACCEPTED = object()
+# Seconds our clock may be ahead of a provider's when ``reconcile`` matches jobs
+# "created since the request left". Wide on purpose: a larger window can only
+# find more candidates (and refuse), never miss ours and resubmit.
+CLOCK_SKEW_S = 120.0
 _MIN_TIMEOUT_S, _MAX_TIMEOUT_S = 120.0, 1800.0
 _LOST_AFTER = 2  # consecutive "no such job" answers before a job is written off
 
@@ -309,10 +313,7 @@ class HostedProvider(Provider):
     ) -> Job:
         """The submit's answer was lost: find the job by its token where the
         provider allows; else end the step, the job kept as possibly billed."""
-        found = None
-        if not self.is_synchronous(endpoint):
-            with contextlib.suppress(TransientError, RateLimitedError):
-                found = await self.reconcile(endpoint, meta)
+        found = await self._look_up(endpoint, meta)
         if isinstance(found, Job):
             meta["poll"], meta["reconciled"] = found.meta, str(lost)
             task.jobs.updated(pending, new_job_id=found.id, status="submitted", meta=meta)
@@ -330,6 +331,15 @@ class HostedProvider(Provider):
             f"`--resubmit {task.ctx.step}`",
             hint="the job is in `routeyard costs` as possibly billed",
         )
+
+    async def _look_up(self, endpoint: str, meta: dict[str, Any]) -> Job | object | None:
+        """``reconcile``, where a job could exist to find (not for synchronous
+        calls), and None when the lookup itself fails."""
+        if not meta.get("client_ref") or self.is_synchronous(endpoint):
+            return None
+        with contextlib.suppress(TransientError, RateLimitedError):
+            return await self.reconcile(endpoint, meta)
+        return None
 
     async def reconcile(self, endpoint: str, meta: dict[str, Any]) -> Job | object | None:
         """After a lost submit answer: the job the provider made for this request
@@ -391,10 +401,7 @@ class HostedProvider(Provider):
     ) -> tuple[Job, dict[str, Any]] | None:
         """An earlier submit whose answer never arrived (lost, or the process
         died while sending): adopt the job it made, or refuse to pay twice."""
-        found = None
-        if meta.get("client_ref") and not self.is_synchronous(endpoint):
-            with contextlib.suppress(TransientError, RateLimitedError):
-                found = await self.reconcile(endpoint, meta)
+        found = await self._look_up(endpoint, meta)
         if isinstance(found, Job):
             meta["poll"] = found.meta
             task.jobs.updated(record["job_id"], new_job_id=found.id, status="submitted", meta=meta)

@@ -25,6 +25,7 @@ from routeyard.providers.base import (
     TransientError,
 )
 from routeyard.providers.hosted import (
+    CLOCK_SKEW_S,
     NOT_ACCEPTED,
     HostedProvider,
     Job,
@@ -187,7 +188,7 @@ class ReplicateProvider(HostedProvider):
         if r.status_code >= 300:
             raise self._error(r)
         listing = json_of(self.name, r)
-        since = float(meta.get("since") or 0) - _CLOCK_SKEW_S
+        since = float(meta.get("since") or 0) - CLOCK_SKEW_S
         ours = [
             p
             for p in (listing.get("results") or [] if isinstance(listing, dict) else [])
@@ -260,10 +261,6 @@ class ReplicateProvider(HostedProvider):
 
 def _round32(side: int) -> int:
     return max(256, min(1440, round(side / 32) * 32))
-
-
-# Seconds our clock may be ahead of the provider's when matching "created since".
-_CLOCK_SKEW_S = 120.0
 
 
 def _unix(stamp: Any) -> float:
