@@ -13,6 +13,14 @@ if str(ROOT) not in sys.path:
 import tests.fakes.ops  # noqa: E402,F401  (registers test ops)
 
 
+@pytest.fixture(autouse=True)
+def _no_user_overlay(tmp_path_factory, monkeypatch):
+    """No test reads the machine's own catalog overlay (~/.config/routeyard);
+    a test that wants one sets ROUTEYARD_CATALOG_OVERLAY itself."""
+    none = tmp_path_factory.getbasetemp() / "no-overlay.yaml"
+    monkeypatch.setenv("ROUTEYARD_CATALOG_OVERLAY", str(none))
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     """A fresh store folder, also exported as ROUTEYARD_HOME."""

@@ -539,6 +539,10 @@ def costs(run_ref: str | None = None, *, home: str | Path | None = None) -> dict
                 "unit": unit,
                 "quantity": actual.get("quantity"),
                 "usd_per_unit": actual.get("usd_per_unit"),
+                # further lines of the bill (FLUX.2's first megapixel, references)
+                "lines": actual.get("lines") or [],
+                "tier": actual.get("tier"),
+                "price_known": actual.get("known", True),
                 "estimated_usd": est,
                 "cost_usd": cost,
                 # Sent, answer lost: the provider may have made (and billed) the job.

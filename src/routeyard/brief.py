@@ -48,6 +48,13 @@ class Brief(BaseModel):
     exclude: list[str] = Field(default_factory=list)
     # Thompson-sample the learned pass rates instead of using their means.
     explore: bool = False
+    # Native audio in the video (True: only models that generate it; False:
+    # ask for none, which is cheaper where audio is billed extra).
+    audio: bool | None = None
+    # "local": a stage whose hosted models all fail or are filtered may run on
+    # a local engine of another class (parallax for a generative render). Off
+    # by default: that change of class is never silent.
+    fallback: Literal["local"] | None = None
 
     def learning_tags(self) -> list[str]:
         """What gate outcomes are recorded (and the router learns) against:

@@ -9,7 +9,9 @@ redaction its secret values), which keeps the cores pure and testable.
 or providers, so a team can add an op without packaging it;
 ``ROUTEYARD_CONFIG`` the providers config file (default
 ``~/.config/routeyard/providers.yaml``); ``ROUTEYARD_CATALOG`` a model
-catalog to use instead of the packaged one.
+catalog to use instead of the packaged one; ``ROUTEYARD_CATALOG_OVERLAY`` the
+user's catalog overlay (default ``~/.config/routeyard/catalog.yaml``), which
+``routeyard models sync`` writes and a team edits to add its own models.
 """
 
 from __future__ import annotations
@@ -53,6 +55,16 @@ def catalog_path() -> Path | None:
     """A model catalog to use instead of the packaged one (``ROUTEYARD_CATALOG``)."""
     value = env("ROUTEYARD_CATALOG")
     return Path(value) if value else None
+
+
+def catalog_overlay_path() -> Path:
+    """The user's catalog overlay: ``ROUTEYARD_CATALOG_OVERLAY``, else beside the
+    providers config (``~/.config/routeyard/catalog.yaml``)."""
+    explicit = env("ROUTEYARD_CATALOG_OVERLAY")
+    if explicit:
+        return Path(explicit)
+    base = env("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "routeyard" / "catalog.yaml"
 
 
 def plugin_modules() -> list[str]:

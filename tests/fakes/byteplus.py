@@ -29,6 +29,7 @@ class FakeBytePlus(FakeServer):
 
     def __init__(self, key: str = "ark-test-key-0000000", **kw) -> None:
         super().__init__(**kw)
+        self.last_tokens: int | None = None
         self.key = key
         self.route("POST", r"/images/generations", self._images)
         self.route("POST", r"/contents/generations/tasks", self._create)
@@ -131,15 +132,21 @@ class FakeBytePlus(FakeServer):
                 )
                 body.update(status="failed", error={"code": code, "message": "generation failed"})
             elif not listed:
+                p = job.payload
+                text = p["content"][0]["text"]
+                flag = re.search(r"--duration (\d+)", text)
+                seconds = float(flag[1]) if flag else float(p.get("duration") or 5)
                 if job.result is None:
-                    text = job.payload["content"][0]["text"]
-                    seconds = float(re.search(r"--duration (\d+)", text)[1])
-                    image = job.payload["content"][1]["image_url"]["url"]
+                    image = p["content"][1]["image_url"]["url"]
                     data, mime = self.render("video", prompt=text, image=image, seconds=seconds)
                     job.result = self.serve_file(data, mime)
+                # ModelArk bills tokens = seconds x W x H x fps / 1024 (720p 16:9 at 24 fps)
+                short = {"480p": 480, "720p": 720, "1080p": 1080}.get(p.get("resolution"), 720)
+                tokens = round(seconds * round(short * 16 / 9) * short * 24 / 1024)
+                self.last_tokens = tokens
                 body.update(
                     content={"video_url": job.result},
-                    usage={"completion_tokens": 108900, "total_tokens": 108900},
+                    usage={"completion_tokens": tokens, "total_tokens": tokens},
                 )
         return body
 

@@ -17,9 +17,11 @@ from tests.fakes.server import FakeServer, Req, Resp, shape_of
 _APP = r"/(?P<owner>[\w-]+)/(?P<app>[\w.-]+)/requests/(?P<id>[\w-]+)"
 
 
-def kind_of(endpoint: str) -> str:
-    if any(k in endpoint for k in ("kling-video", "veo3", "seedance")):
+def kind_of(endpoint: str, payload: dict | None = None) -> str:
+    if any(k in endpoint for k in ("kling-video", "veo3", "seedance", "to-video", "kling/v4")):
         return "video"
+    if (payload or {}).get("mask_url") and endpoint.endswith("/edit"):
+        return "inpaint"
     if "fill" in endpoint:
         return "inpaint"
     if "upscal" in endpoint:
@@ -131,9 +133,9 @@ class FakeFal(FakeServer):
 
     def _output(self, job) -> dict:
         p = job.payload
-        kind = kind_of(job.endpoint)
+        kind = kind_of(job.endpoint, p)
         width, height = shape_of(p, (512, 512))
-        image = p.get("image_url") or (p.get("image_urls") or [None])[0]
+        image = p.get("image_url") or p.get("start_image_url") or (p.get("image_urls") or [None])[0]
         seconds = float(str(p.get("duration", "5")).rstrip("s"))
         data, mime = self.render(
             kind,

@@ -32,6 +32,7 @@ class FakeGoogle(FakeServer):
 
     def __init__(self, key: str = "AIza-test-key-000000", **kw) -> None:
         super().__init__(**kw)
+        self.last_tokens: int | None = None
         self.key = key
         self.route("POST", r"/v1beta/models/(?P<model>[\w.-]+):generateContent", self._generate)
         self.route("POST", r"/v1beta/models/(?P<model>[\w.-]+):predictLongRunning", self._start)
@@ -94,10 +95,14 @@ class FakeGoogle(FakeServer):
         prompt = next((p["text"] for p in parts if "text" in p), "")
         images = [p["inlineData"]["data"] for p in parts if "inlineData" in p]
         seed = job.payload.get("generationConfig", {}).get("seed", 0)
+        size = (job.payload.get("generationConfig", {}).get("imageConfig") or {}).get("imageSize")
+        side = {"0.5K": 512, "1K": 1024, "2K": 2048, "4K": 4096}.get(size, 1024)
+        # Gemini 3 image models bill image output tokens by size (1120 at 1K/2K, 2000 at 4K)
+        self.last_tokens = {"0.5K": 747, "1K": 1120, "2K": 1120, "4K": 2000}.get(size, 1290)
         if images:
             data, mime = self.render("edit", prompt=prompt, image=images[0])
         else:
-            w, h = shape_of(job.payload, (1024, 1024))
+            w, h = shape_of(job.payload, (side // 2, side // 2))
             data, mime = self.render("generate", prompt=prompt, width=w, height=h, seed=seed)
         return Resp(
             200,
@@ -120,7 +125,7 @@ class FakeGoogle(FakeServer):
                         "index": 0,
                     }
                 ],
-                "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 1290},
+                "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": self.last_tokens},
                 "modelVersion": req.match["model"],
                 "responseId": job.id,
             },

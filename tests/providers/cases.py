@@ -24,15 +24,26 @@ STEP = {
 
 
 def hosted_endpoints() -> list[tuple[str, str, str, str]]:
-    """(provider, op, model, endpoint) for every hosted endpoint in the catalog."""
+    """(provider, op, model, endpoint) for every routable hosted endpoint in the
+    catalog (retired models and unavailable hosts are never sent work)."""
     hosted = set(adapters()) - {"local"}
     return [
         (host.provider, op, model.id, endpoint)
         for model in catalog.load().models
+        if model.lifecycle()[0] != "retired"
         for host in model.hosts
-        if host.provider in hosted
+        if host.provider in hosted and host.status == "active"
         for op, endpoint in host.endpoints.items()
     ]
+
+
+def shape(provider: str, model_id: str) -> str:
+    """The request shape a host speaks: its ``shape`` tag, else the model family."""
+    model = catalog.load().get(model_id)
+    host = model.host(provider)
+    if host.request is not None:  # data-driven: each distinct schema is a shape
+        return f"{host.shape}:{host.request.model_dump_json()}"
+    return host.shape or model.family
 
 
 def _first_per(key) -> list[tuple[str, str, str, str]]:
@@ -43,9 +54,19 @@ def _first_per(key) -> list[tuple[str, str, str, str]]:
 
 
 def adapter_cases() -> list[tuple[str, str, str, str]]:
-    """One case per provider × op × model family (the first model of the family)."""
-    families = {m.id: m.family for m in catalog.load().models}
-    return [c for c in _first_per(lambda c: (c[0], c[1], families[c[2]])) if c[1] in STEP]
+    """One case per provider × op × request shape (the first model speaking it)."""
+    return [c for c in _first_per(lambda c: (c[0], c[1], shape(c[0], c[2]))) if c[1] in STEP]
+
+
+def overlay_price(provider: str, model_id: str) -> dict | None:
+    """For a host whose price the sources could not confirm, the price a team
+    would put in its overlay, so the test can check cost = quantity x price."""
+    model = catalog.load().get(model_id)
+    if model.price_for(provider).known:
+        return None
+    if model.ops[0] == "animate":
+        return {"unit": "video_second", "usd": 0.1, "source": "overlay-test"}
+    return {"unit": "token", "usd": 30.0, "tokens": {"1K": 1000}, "source": "overlay-test"}
 
 
 def video_model(provider: str) -> str | None:

@@ -38,6 +38,10 @@ class AnimateParams(OpParams):
     intensity: float = Field(default=0.5, gt=0, le=1)
     crf: int = Field(default=18, ge=0, le=51)  # x264 quality: lower is better and bigger
     prompt: str | None = None  # used by hosted models; the local engine records it only
+    # Hosted models only: the render tier (720p, 1080p, 4k) and native audio
+    # (default: the brief's wish, else none).
+    resolution: str | None = None
+    audio: bool | None = None
 
 
 def frame_size(w: int, h: int, width: int | None, height: int | None) -> tuple[int, int]:

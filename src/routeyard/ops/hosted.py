@@ -22,11 +22,16 @@ class GenerateParams(OpParams):
     width: PositiveInt | None = None
     height: PositiveInt | None = None
     aspect: str | None = Field(default=None, pattern=r"^\d+:\d+$")
+    # A model's own output tier (1K/2K/4K) and quality (low/medium/high), where it has them.
+    resolution: str | None = None
+    quality: str | None = None
 
 
 class EditParams(OpParams):
     prompt: str  # the instruction: "make the jacket red"
     negative_prompt: str | None = None
+    resolution: str | None = None
+    quality: str | None = None
 
 
 class _Hosted(Op):

@@ -311,10 +311,12 @@ class Attempts:
         model = self.models.get(choice.model) if self.models is not None else None
         if model is None:
             return choice.est_cost_usd
-        image = next((i.record for i in inputs if i.record.kind == "image"), None)
-        size = (image.width, image.height) if image is not None and image.width else None
-        request = billing.request_for(work.op.name, work.params.model_dump(), brief, size)
-        return billing.estimate(model, request).usd
+        images = [i.record for i in inputs if i.record.kind == "image" and i.record.width]
+        size = (images[0].width, images[0].height) if images else None
+        sizes = [(r.width, r.height) for r in images]
+        params = work.params.model_dump()
+        request = billing.request_for(work.op.name, params, brief, size, sizes)
+        return billing.estimate(model, request, choice.provider).usd
 
     async def _import_files(
         self, run: RunContext, op: Op, params, base_dir: Path, node: Node

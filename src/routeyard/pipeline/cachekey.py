@@ -17,6 +17,9 @@ from routeyard.canonical import digest
 SEED_BITS = 31
 
 
+ADDED_LATER = frozenset({"resolution", "audio", "quality"})
+
+
 def cache_key(
     *,
     op: str,
@@ -28,7 +31,9 @@ def cache_key(
     inputs: Sequence[str],
     files: Mapping[str, str] | None = None,
 ) -> str:
-    keyed_params = dict(params)
+    # Parameters added after stores already held results: left unset, they do
+    # not change the key, so an upgrade does not recompute (and re-pay) them.
+    keyed_params = {k: v for k, v in params.items() if not (k in ADDED_LATER and v is None)}
     for name, asset_id in (files or {}).items():
         keyed_params[name] = {"asset": asset_id}
     return digest(

@@ -26,7 +26,9 @@ from routeyard.providers.limits import LimitsRegistry
 from routeyard.providers.local import LocalProvider
 
 # Modules here that hold the shared machinery, not an adapter.
-_NOT_ADAPTERS = {"base", "hosted", "limits", "local", "mapping", "settings", "transfer"}
+_NOT_ADAPTERS = {
+    "base", "hosted", "limits", "listing", "local", "mapping", "schema", "settings", "transfer"
+}  # fmt: skip
 
 
 @functools.cache

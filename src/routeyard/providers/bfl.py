@@ -44,7 +44,10 @@ class BflProvider(HostedProvider):
         warnings: list[str] = []
         body: dict[str, Any] = {"seed": req.seed, "output_format": "png", "safety_tolerance": 2}
         first = png_bytes(req.images[0])[0] if req.images else None
-        if endpoint.endswith("-fill"):
+        if endpoint.startswith("flux-2"):
+            body.update(self._flux2(task, req, warnings))
+            honoured = {"prompt", "width", "height", "aspect"}
+        elif endpoint.endswith("-fill"):
             if first is None:
                 raise InvalidInputError(f"step '{task.node}': {task.model} needs an input image")
             body.update(prompt=req.prompt or "", image=b64(first), mask=b64(req.mask_png or b""))
@@ -75,6 +78,33 @@ class BflProvider(HostedProvider):
             honoured = {"prompt", "width", "height", "aspect"}
         where = f"{task.model} on bfl ({endpoint})"
         return Prepared(payload=body, warnings=warnings + req.unsupported(honoured, where))
+
+    def _flux2(self, task: Task, req, warnings: list[str]) -> dict[str, Any]:
+        """FLUX.2: one endpoint generates and edits. References go as
+        ``input_image``, ``input_image_2`` … (8 at most; klein takes 4); the size
+        in multiples of 16, at most 4 MP."""
+        model, _ = self.endpoint(task)
+        most = model.limits.max_reference_images or 8
+        if req.op == "edit" and not req.images:
+            raise InvalidInputError(f"step '{task.node}': {task.model} needs an input image")
+        if len(req.images) > most:
+            raise InvalidInputError(
+                f"step '{task.node}': {task.model} takes at most {most} reference images, "
+                f"got {len(req.images)}"
+            )
+        out: dict[str, Any] = {"prompt": req.prompt or ""}
+        for i, image in enumerate(req.images):
+            out["input_image" if i == 0 else f"input_image_{i + 1}"] = b64(png_bytes(image)[0])
+        w, h = req.width, req.height
+        if not (w and h) and req.aspect:
+            aw, ah = (int(x) for x in req.aspect.split(":"))
+            w, h = (1024, round(1024 * ah / aw)) if aw >= ah else (round(1024 * aw / ah), 1024)
+        if w and h:
+            sw, sh = _side16(w, h)
+            if (sw, sh) != (w, h) and req.width:
+                warnings.append(f"{task.model} on bfl renders {sw}x{sh} for the asked {w}x{h}")
+            out.update(width=sw, height=sh)
+        return out
 
     async def submit(self, endpoint: str, prepared: Prepared) -> Job:
         r = await self.http.call("POST", f"/v1/{endpoint}", json=prepared.payload, submit=True)
@@ -134,6 +164,12 @@ class BflProvider(HostedProvider):
         if "moderat" in message.lower():
             return PolicyRejectedError(f"bfl: {message}")
         return status_error(self.name, r, message)
+
+
+def _side16(w: int, h: int) -> tuple[int, int]:
+    """Multiples of 16, scaled down to 4 MP at most (FLUX.2's limits)."""
+    scale = min(1.0, (4_000_000 / (w * h)) ** 0.5)
+    return max(64, int(w * scale) // 16 * 16), max(64, int(h * scale) // 16 * 16)
 
 
 def _side(v: int) -> int:

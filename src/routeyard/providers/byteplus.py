@@ -101,6 +101,8 @@ class BytePlusProvider(HostedProvider):
             )
         if not images:
             raise InvalidInputError(f"step '{task.node}': {task.model} needs an input image")
+        if not endpoint.startswith("seedance-1-0"):
+            return self._seedance_v2(task, endpoint, req, images[0], where)
         seconds = min(12, max(2, round(req.seconds or 5)))
         ratio = nearest_aspect(req.aspect, _RATIOS, "16:9") if req.aspect else "adaptive"
         flags = (
@@ -118,6 +120,32 @@ class BytePlusProvider(HostedProvider):
         return Prepared(
             payload={"model": endpoint, "content": content}, warnings=warnings, path=_TASKS
         )
+
+    def _seedance_v2(self, task: Task, endpoint: str, req, image: str, where: str) -> Prepared:
+        """Seedance 1.5 and 2.x take their settings as top-level fields (resolution,
+        ratio, duration, seed, generate_audio), not as prompt flags."""
+        model, _ = self.endpoint(task)
+        notes: list[str] = []
+        offered = tuple(int(d) for d in model.limits.durations) or (5,)
+        resolutions = model.limits.resolutions or ("720p",)
+        resolution = req.resolution if req.resolution in resolutions else resolutions[0]
+        body: dict[str, Any] = {
+            "model": endpoint,
+            "content": [
+                {"type": "text", "text": req.prompt_with_camera()},
+                {"type": "image_url", "image_url": {"url": image}, "role": "first_frame"},
+            ],
+            "resolution": resolution,
+            "ratio": nearest_aspect(req.aspect, _RATIOS, "16:9") if req.aspect else "adaptive",
+            "duration": req.duration_tier(offered, where, notes),
+            "seed": req.seed,
+            "camera_fixed": req.camera == "static",
+            "watermark": False,
+            "generate_audio": req.audio,
+        }
+        honoured = {"prompt", "seconds", "camera", "resolution", "audio"}
+        warnings = notes + req.unsupported(honoured, where)
+        return Prepared(payload=body, warnings=warnings, path=_TASKS)
 
     async def submit(self, endpoint: str, prepared: Prepared) -> Job | Poll:
         # A synchronous call waits for the image itself; a task create answers at once.
@@ -188,6 +216,9 @@ class BytePlusProvider(HostedProvider):
             facts = {
                 k: data.get(k) for k in ("usage", "duration", "resolution", "seed") if k in data
             }
+            tokens = (data.get("usage") or {}).get("completion_tokens")
+            if isinstance(tokens, int) and not isinstance(tokens, bool):
+                facts["billed_tokens"] = tokens
             return Poll(
                 "succeeded", files=[Remote(url=url, mime="video/mp4")] if url else [], facts=facts
             )

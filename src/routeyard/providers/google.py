@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 from typing import Any, ClassVar
 
+from routeyard import billing
 from routeyard.providers.base import (
     AuthError,
     InvalidInputError,
@@ -65,11 +66,18 @@ class GoogleProvider(HostedProvider):
                 raise InvalidInputError(f"step '{task.node}': {task.model} needs an input image")
             data, mime = png_bytes(req.images[0])
             notes: list[str] = []
+            model, _ = self.endpoint(task)
+            offered = model.limits.resolutions or ("720p",)
+            resolution = req.resolution if req.resolution in offered else offered[0]
+            if req.resolution and req.resolution not in offered:
+                notes.append(f"{where} renders {resolution}, not {req.resolution}")
             parameters: dict[str, Any] = {
                 "aspectRatio": nearest_aspect(req.aspect, ["16:9", "9:16"], "16:9"),
                 "durationSeconds": req.duration_tier((4, 6, 8), where, notes),
-                "resolution": "720p",
+                "resolution": resolution,
             }
+            if model.audio and "audio" in req.set_params and not req.audio:
+                notes.append(f"{where} always renders native audio on the Gemini API")
             if req.negative_prompt:
                 parameters["negativePrompt"] = req.negative_prompt
             instance = {
@@ -77,22 +85,39 @@ class GoogleProvider(HostedProvider):
                 "image": {"bytesBase64Encoded": b64(data), "mimeType": mime},
             }
             warnings = notes + req.unsupported(
-                {"prompt", "seconds", "camera", "negative_prompt"}, where
+                {"prompt", "seconds", "camera", "negative_prompt", "resolution", "audio"}, where
             )
             return Prepared(
                 payload={"instances": [instance], "parameters": parameters},
                 warnings=warnings,
                 path=f"/v1beta/models/{endpoint}:predictLongRunning",
             )
+        model, _ = self.endpoint(task)
+        most = model.limits.max_reference_images
+        if most is not None and len(req.images) > most:
+            raise InvalidInputError(
+                f"step '{task.node}': {task.model} takes at most {most} reference images, "
+                f"got {len(req.images)}"
+            )
         parts: list[dict[str, Any]] = [{"text": req.prompt or ""}]
         for image in req.images:
             data, mime = png_bytes(image)
             parts.append({"inlineData": {"mimeType": mime, "data": b64(data)}})
         config: dict[str, Any] = {"responseModalities": ["IMAGE"], "seed": req.seed}
+        image_config: dict[str, Any] = {}
+        aspects = list(model.limits.aspects) if model.limits.aspects != "any" else _ASPECTS
         if req.aspect:
-            config["imageConfig"] = {"aspectRatio": nearest_aspect(req.aspect, _ASPECTS, "1:1")}
+            image_config["aspectRatio"] = nearest_aspect(req.aspect, aspects, "1:1")
+        honoured = {"prompt", "aspect"}
+        if model.limits.resolutions:  # Gemini 3 image models: imageSize 1K / 2K / 4K
+            image_config["imageSize"] = req.resolution or billing.image_tier(
+                req.width, req.height, model.limits.resolutions
+            )
+            honoured |= {"resolution", "width", "height"}
+        if image_config:
+            config["imageConfig"] = image_config
         payload = {"contents": [{"role": "user", "parts": parts}], "generationConfig": config}
-        warnings = req.unsupported({"prompt", "aspect"}, where)
+        warnings = req.unsupported(honoured, where)
         return Prepared(
             payload=payload, warnings=warnings, path=f"/v1beta/models/{endpoint}:generateContent"
         )
@@ -125,6 +150,9 @@ class GoogleProvider(HostedProvider):
                     raw = base64.b64decode(inline["data"])
                     mime = inline.get("mimeType") or inline.get("mime_type")
                     facts = {"modelVersion": data.get("modelVersion")}
+                    usage = data.get("usageMetadata") or {}
+                    if isinstance(usage.get("candidatesTokenCount"), int):
+                        facts["billed_tokens"] = usage["candidatesTokenCount"]
                     return Poll("succeeded", files=[Remote(data=raw, mime=mime)], facts=facts)
             reason = candidate.get("finishReason")
             if reason in _REFUSED:

@@ -145,10 +145,13 @@ def request_digest(payload: Any) -> str:
 
 
 def billed_request(task: Task) -> billing.Request:
-    """The task's billed request: its parameters, the brief, the first image input."""
-    image = next((a.record for a in task.inputs if a.record.kind == "image"), None)
-    size = (image.width, image.height) if image is not None and image.width else None
-    return billing.request_for(task.op.name, task.params.model_dump(), task.brief, size)
+    """The task's billed request: its parameters, the brief, its image inputs
+    (the first sets an upscale's size; all count where references are billed)."""
+    images = [a.record for a in task.inputs if a.record.kind == "image" and a.record.width]
+    size = (images[0].width, images[0].height) if images else None
+    sizes = [(r.width, r.height) for r in images]
+    params = task.params.model_dump()
+    return billing.request_for(task.op.name, params, task.brief, size, sizes)
 
 
 class HostedProvider(Provider):
@@ -513,7 +516,8 @@ class HostedProvider(Provider):
                 )
             )
         meta["outputs"] = [o.meta["sha256"] for o in outputs]
-        return outputs, self.actual(model, task, facts)
+        tokens = poll.facts.get("billed_tokens")
+        return outputs, self.actual(model, task, facts, tokens)
 
     def _undownloadable(
         self, task: Task, job: Job, meta: dict[str, Any], exc: ProviderError
@@ -533,11 +537,14 @@ class HostedProvider(Provider):
     def estimate(self, model: Model, task: Task) -> Billing:
         """The bill before submitting, in the provider's unit (``billing``, the
         router's and the budget guard's figure too)."""
-        return billing.estimate(model, billed_request(task))
+        return billing.estimate(model, billed_request(task), self.name)
 
-    def actual(self, model: Model, task: Task, facts: list[Any]) -> Billing:
-        """The bill from what came back: output megapixels, video seconds, image count."""
-        return billing.actual(model, billed_request(task), facts)
+    def actual(
+        self, model: Model, task: Task, facts: list[Any], usage_tokens: float | None = None
+    ) -> Billing:
+        """The bill from what came back: output megapixels, video seconds, image
+        count, or the tokens the provider reported using."""
+        return billing.actual(model, billed_request(task), facts, self.name, usage_tokens)
 
     # ------------------------------------------------------------ helpers
     async def upload(self, asset: InputAsset) -> str:

@@ -96,19 +96,24 @@ class KlingProvider(HostedProvider):
         if not req.images:
             raise InvalidInputError(f"step '{task.node}': {task.model} needs an input image")
         model_name, _, mode = endpoint.partition("/")
+        model, _ = self.endpoint(task)
         notes: list[str] = []
         image = b64(png_bytes(req.images[0])[0])
+        offered = tuple(int(d) for d in model.limits.durations) or (5, 10)
         body: dict[str, Any] = {
             "model_name": model_name,
             "image": image,
             "prompt": req.prompt_with_camera()[:2500],
-            "duration": str(req.duration_tier((5, 10), f"{task.model} on kling", notes)),
+            "duration": str(req.duration_tier(offered, f"{task.model} on kling", notes)),
         }
         if mode:
             body["mode"] = mode
         if req.negative_prompt:
             body["negative_prompt"] = req.negative_prompt[:2500]
         honoured = {"prompt", "seconds", "camera", "negative_prompt"}
+        if model.audio:  # Kling 2.6 and later: native audio, on or off
+            body["sound"] = "on" if req.audio else "off"
+            honoured.add("audio")
         warnings = notes + req.unsupported(honoured, f"{task.model} on kling ({endpoint})")
         if "camera" in req.set_params:
             warnings.append(f"{model_name} takes the camera move as words in the prompt")

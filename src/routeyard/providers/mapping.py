@@ -47,6 +47,9 @@ class Request:
     camera: str | None = None
     intensity: float | None = None
     scale: int | None = None
+    resolution: str | None = None  # the model's render tier, as routeyard names it
+    audio: bool = False  # native audio asked (step, else the brief)
+    quality: str | None = None
     images: list[InputAsset] = field(default_factory=list)
     mask_png: bytes | None = None
     set_params: dict[str, Any] = field(default_factory=dict)  # what the step named explicitly
@@ -111,6 +114,11 @@ def normalise(task: Task) -> Request:
         camera=params.get("camera") if "camera" in set_params or op == "animate" else None,
         intensity=params.get("intensity"),
         scale=params.get("scale"),
+        resolution=params.get("resolution"),
+        audio=bool(
+            params.get("audio") if params.get("audio") is not None else brief and brief.audio
+        ),
+        quality=params.get("quality"),
         set_params=set_params,
     )
     req.images = [a for a in task.inputs if a.record.kind == "image"]

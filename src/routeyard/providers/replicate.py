@@ -16,6 +16,7 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
+from routeyard.providers import schema
 from routeyard.providers.base import (
     InvalidInputError,
     PermanentError,
@@ -55,9 +56,23 @@ class ReplicateProvider(HostedProvider):
 
     async def prepare(self, task: Task, endpoint: str) -> Prepared:
         req = normalise(task)
-        body, honoured = await self._input(endpoint, req, task)
         where = f"{task.model} on replicate ({endpoint})"
-        return Prepared(payload={"input": body}, warnings=req.unsupported(honoured, where))
+        notes: list[str] = []
+        model, _ = self.endpoint(task)
+        host = model.host(self.name)
+        if host is not None and host.request is not None:  # the shape is catalog data
+            images = [await self.upload(a) for a in req.images]
+            mask = None
+            if req.mask_png and "mask" in host.request.fields:
+                mask = await self.upload_bytes(req.mask_png, "image/png", "mask.png")
+            body, honoured = schema.build(
+                host.request, req, model, images=images, mask=mask, where=where,
+                notes=notes, node=task.node,
+            )  # fmt: skip
+        else:
+            body, honoured = await self._input(endpoint, req, task)
+        warnings = notes + req.unsupported(honoured, where)
+        return Prepared(payload={"input": body}, warnings=warnings)
 
     async def _input(self, endpoint: str, req: Request, task: Task) -> tuple[dict[str, Any], set]:
         images = [await self.upload(a) for a in req.images]

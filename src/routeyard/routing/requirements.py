@@ -80,6 +80,9 @@ class Requirements:
     exclude: tuple[str, ...] = ()
     tags: list[str] = field(default_factory=list)
     explore: bool = False
+    audio: bool | None = None  # the brief's wish for native audio
+    fallback_local: bool = False  # the brief allows a local engine of another class
+    references: int = 0  # reference images the step sends
 
     def raise_weight(self, trait: str, weight: float, why: str) -> None:
         if weight > self.weights.get(trait, 0.0):
@@ -104,6 +107,8 @@ class Requirements:
                     ("budget_usd", self.budget_usd),
                     ("deadline_s", self.deadline_s),
                     ("exclude", list(self.exclude) or None),
+                    ("audio", self.audio),
+                    ("references", self.references or None),
                 )
                 if v is not None
             },
@@ -141,6 +146,10 @@ def analyse(
     req.tags = brief.learning_tags()
     req.bill = billing.request_for(op, params, brief)
     req.explore = brief.explore
+    req.audio = brief.audio if stage == "motion" else None
+    req.fallback_local = brief.fallback == "local"
+    given = params.get("input")
+    req.references = len(given) if isinstance(given, list) else 0
 
     # --- text that must be legible
     text = brief.text or _quoted(brief.prompt or "")

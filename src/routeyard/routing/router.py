@@ -52,9 +52,20 @@ def has_credentials(catalog: Catalog, provider: str, env: Mapping[str, str]) -> 
     return first or (bool(info.also) and all(env.get(v) for v in info.also))
 
 
-def estimate_cost(model: Model, req: Requirements) -> float:
-    """The provider's bill for one result (``billing``: the adapters' own figure)."""
-    return billing.estimate(model, req.bill).usd
+def estimate_cost(model: Model, req: Requirements, provider: str | None = None) -> float | None:
+    """The provider's bill for one result (``billing``: the adapters' own figure);
+    None where the catalog has no confirmed price for that host."""
+    bill = billing.estimate(model, req.bill, provider)
+    return bill.usd if bill.known else None
+
+
+def max_megapixels(m: Model) -> float | None:
+    """The largest output a model renders: its stated megapixels, else its
+    largest image resolution tier (4K is 16.8 MP)."""
+    if m.limits.max_megapixels:
+        return m.limits.max_megapixels
+    tiers = [billing.IMAGE_TIERS_MP[t] for t in m.limits.resolutions if t in billing.IMAGE_TIERS_MP]
+    return max(tiers) if tiers else None
 
 
 @dataclass
@@ -63,7 +74,7 @@ class Candidate:
     provider: str
     quality: float
     contributions: dict[str, float]
-    cost: float
+    cost: float | None  # None: no confirmed price on this host
     latency: float
     policy_term: float = 0.0
     learned: float = 0.0
@@ -77,11 +88,40 @@ class Candidate:
             "score": round(self.score, 4),
             "quality": round(self.quality, 4),
             "traits": {k: round(v, 4) for k, v in self.contributions.items()},
+            "evidence": {k: _provenance(self.model, k) for k in self.contributions},
             "policy": round(self.policy_term, 4),
             "learned": round(self.learned, 4),
-            "est_cost_usd": round(self.cost, 4),
+            "est_cost_usd": None if self.cost is None else round(self.cost, 4),
+            "price": _price_line(self.model, self.provider),
             "est_seconds": self.latency,
+            "status": self.model.lifecycle()[1] or "active",
         }
+
+
+def _provenance(m: Model, trait: str) -> dict[str, Any]:
+    """A trait's value, where it comes from and when; its evidence, each dated."""
+    t = m.traits.get(trait)
+    if t is None:
+        return {"value": None, "source": "unrated (neutral 0.5)"}
+    catalog = load_catalog()
+    out: dict[str, Any] = {
+        "value": t.value,
+        "source": t.source,
+        "date": catalog.source_date(t.source) or "undated",
+    }
+    if t.evidence:
+        out["evidence"] = [
+            {"claim": e.claim, "source": e.source, "date": e.date or catalog.source_date(e.source)}
+            for e in t.evidence
+        ]
+    return out
+
+
+def _price_line(m: Model, provider: str) -> str:
+    p = m.price_for(provider)
+    if not p.known:
+        return f"unknown ({p.note or 'not confirmed'})"
+    return f"{p.source} {p.date or 'undated'}"
 
 
 class CatalogRouter:
@@ -105,6 +145,7 @@ class CatalogRouter:
         self.env: Mapping[str, str] = env if env is not None else {}
         self.cooldowns = cooldowns if cooldowns is not None else Cooldowns()
         self.learned = learned
+        self._classes: dict[tuple[str, int], bool] = {}
 
     # ------------------------------------------------------------ protocol
     def decide(
@@ -127,12 +168,22 @@ class CatalogRouter:
                 ),
             )
         chain = tuple(self._choice(c, req, ranked) for c in ranked[: 1 + MAX_FALLBACKS])
+        warnings = [
+            f"{c.model.id} is {c.model.lifecycle()[1]}"
+            for c in ranked[: 1 + MAX_FALLBACKS]
+            if c.model.lifecycle()[0] == "deprecated"
+        ]
+        if ranked[0].model.family == "local" and self._other_class(req.op, pinned):
+            warnings.append(
+                f"'{op.name}' runs on routeyard's local engine, another class than the hosted "
+                f"models (fallback: local): {summarise(filtered, op.name)}"
+            )
         return RouteDecision(
             chain=chain,
             reason=chain[0].reason,
             candidates=tuple(c.to_dict() for c in ranked),
             filtered=tuple(filtered),
-            extra={"stage": req.stage, "requirements": req.to_dict()},
+            extra={"stage": req.stage, "requirements": req.to_dict(), "warnings": warnings},
         )
 
     # ------------------------------------------------------------- pieces
@@ -141,13 +192,20 @@ class CatalogRouter:
             return None
         if model in PINNED_LOCAL:
             return f"local/{op.name}"
-        if self.catalog.get(model) is None and model != f"local/{op.name}":
+        found = self.catalog.get(model)
+        if found is None and model != f"local/{op.name}":
             from difflib import get_close_matches
 
             close = get_close_matches(model, [m.id for m in self.catalog.models], n=1)
             raise PipelineError(
                 f"model '{model}' is not in the catalog",
                 hint=f"did you mean '{close[0]}'?" if close else "see `routeyard models`",
+            )
+        if found is not None and found.lifecycle()[0] == "retired":
+            then = found.successor
+            raise PipelineError(
+                f"model '{model}' was {found.lifecycle()[1]}: it no longer answers",
+                hint=f"use model: {then}" if then else "pick another model (`routeyard models`)",
             )
         return model
 
@@ -169,7 +227,9 @@ class CatalogRouter:
                 survivors.append((m, provider))
         candidates = [self._score(m, provider, req) for m, provider in survivors]
         self._apply_policy(candidates, req)
-        candidates.sort(key=lambda c: (-c.score, c.cost, c.model.id))
+        candidates.sort(
+            key=lambda c: (-c.score, math.inf if c.cost is None else c.cost, c.model.id)
+        )
         return candidates, filtered
 
     def _models(self, op_name: str) -> list[Model]:
@@ -182,15 +242,32 @@ class CatalogRouter:
     def _filter(self, m: Model, req: Requirements, pinned: str | None) -> tuple[str | None, str]:
         if pinned and m.id != pinned:
             return f"the step names model '{pinned}'", ""
+        status, words = m.lifecycle()
+        if status == "retired":
+            return words, ""
         if m.id in req.exclude or m.family in req.exclude:
             return "excluded by the brief", ""
+        if not m.hosted and self._other_class(req.op, pinned) and not req.fallback_local:
+            return (
+                "a local engine, another class than the hosted models "
+                "(add `fallback: local` to the brief to allow it)"
+            ), ""
         lim = m.limits
         if req.width and req.height:
             side, mp = max(req.width, req.height), req.width * req.height / 1e6
+            top = max_megapixels(m)
             if lim.max_side and side > lim.max_side:
                 return f"{req.width}x{req.height} exceeds its largest side ({lim.max_side} px)", ""
-            if lim.max_megapixels and mp > lim.max_megapixels * 1.02:
-                return f"{mp:.1f} MP exceeds its {lim.max_megapixels} MP", ""
+            if top and mp > top * 1.02:
+                return f"{mp:.1f} MP exceeds its {top:g} MP", ""
+        if req.audio and m.hosted and not m.audio:
+            return "no native audio (the brief asks for it)", ""
+        if (
+            req.references
+            and lim.max_reference_images is not None
+            and req.references > lim.max_reference_images
+        ):
+            return f"takes {lim.max_reference_images} reference images, not {req.references}", ""
         if req.aspect and lim.aspects != "any" and not _aspect_in(req.aspect, lim.aspects):
             return f"aspect {req.aspect} not offered ({', '.join(lim.aspects)})", ""
         if req.seconds and lim.durations and max(lim.durations) < req.seconds:
@@ -205,8 +282,10 @@ class CatalogRouter:
                 return f"no adapter for {', '.join(hosts)} in this install", ""
             env = [v for p in hosts for v in self.catalog.providers[p].env]
             return f"no credentials (set {' or '.join(env)})", ""
-        cost = estimate_cost(m, req)
-        if req.budget_usd is not None and cost > req.budget_usd + 1e-9:
+        cost = estimate_cost(m, req, provider)
+        if req.budget_usd is not None and cost is None:
+            return f"price unknown on {provider}: it cannot be held to the budget", ""
+        if req.budget_usd is not None and cost is not None and cost > req.budget_usd + 1e-9:
             return f"estimated ${cost:.2f} is over the ${req.budget_usd:.2f} budget", ""
         if req.deadline_s is not None and m.latency_s > req.deadline_s:
             return f"typical {m.latency_s:g} s is past the {req.deadline_s:g} s deadline", ""
@@ -216,13 +295,33 @@ class CatalogRouter:
         return None, provider
 
     def _host(self, m: Model, op: str) -> str | None:
-        """The first host (catalog order: the vendor's own API first) this install can use."""
-        for h in m.providers_for(op):
-            if self.providers is not None and h.provider not in self.providers:
-                continue
-            if self.dry_run or has_credentials(self.catalog, h.provider, self.env):
-                return h.provider
-        return None
+        """The first host (catalog order: the vendor's own API first) this install
+        can use, preferring one whose price is confirmed."""
+        usable = [
+            h
+            for h in m.providers_for(op)
+            if (self.providers is None or h.provider in self.providers)
+            and (self.dry_run or has_credentials(self.catalog, h.provider, self.env))
+        ]
+        priced = [h for h in usable if m.price_for(h.provider).known]
+        chosen = (priced or usable)[:1]
+        return chosen[0].provider if chosen else None
+
+    def _other_class(self, op: str, pinned: str | None) -> bool:
+        """Whether a local engine for ``op`` is another class than the catalog's
+        hosted models for it (parallax for a generative render): true when an
+        active hosted model serves the op and the step did not pin local."""
+        if pinned is not None and pinned.startswith("local"):
+            return False
+        key = (op, id(self.catalog.models))
+        hit = self._classes.get(key)
+        if hit is None:
+            hit = any(
+                m.hosted and op in m.ops and m.lifecycle()[0] != "retired"
+                for m in self.catalog.models
+            )
+            self._classes[key] = hit
+        return hit
 
     def _score(self, m: Model, provider: str, req: Requirements) -> Candidate:
         total = sum(req.weights.values()) or 1.0
@@ -232,16 +331,16 @@ class CatalogRouter:
             contributions[trait] = w * (NEUTRAL if value is None else value) / total
         quality = sum(contributions.values())
         learned = self.learned(m.id, req.stage, req.tags, req.explore) if self.learned else 0.0
-        return Candidate(
-            m, provider, quality, contributions, estimate_cost(m, req), m.latency_s, learned=learned
-        )
+        cost = estimate_cost(m, req, provider)
+        return Candidate(m, provider, quality, contributions, cost, m.latency_s, learned=learned)
 
     def _apply_policy(self, candidates: list[Candidate], req: Requirements) -> None:
         cost_w, latency_w = POLICIES.get(req.policy, POLICIES["balanced"])
-        top_cost = max((c.cost for c in candidates), default=0.0)
+        top_cost = max((c.cost for c in candidates if c.cost is not None), default=0.0)
         top_latency = max((c.latency for c in candidates), default=1.0)
         for c in candidates:
-            rel_cost = c.cost / top_cost if top_cost > 0 else 0.0
+            # An unconfirmed price is scored as the dearest: never a bargain by omission.
+            rel_cost = 1.0 if c.cost is None else (c.cost / top_cost if top_cost > 0 else 0.0)
             rel_latency = math.log1p(c.latency) / math.log1p(top_latency) if top_latency > 0 else 0
             c.policy_term = -(cost_w * rel_cost + latency_w * rel_latency)
             c.score = c.quality + c.policy_term + c.learned
@@ -251,7 +350,7 @@ class CatalogRouter:
             model=c.model.id,
             provider=c.provider,
             version=c.model.version,
-            est_cost_usd=round(c.cost, 4),
+            est_cost_usd=round(c.cost or 0.0, 4),
             est_seconds=c.latency,
             reason=reason(c, req, ranked),
         )
@@ -278,7 +377,7 @@ def reason(c: Candidate, req: Requirements, ranked: list[Candidate]) -> str:
     theirs_text = "unrated" if theirs is None else f"{theirs:.2f}"
     line += f" ({need} {mine:.2f} vs {theirs_text} for {rival.model.id}, the next best)"
     if theirs is not None and theirs >= mine:
-        if c.cost < rival.cost:
+        if c.cost is not None and rival.cost is not None and c.cost < rival.cost:
             line += f"; ${c.cost:.2f} vs ${rival.cost:.2f} under the {req.policy} policy"
         elif c.latency < rival.latency:
             line += f"; {c.latency:g} s vs {rival.latency:g} s typical"
