@@ -433,6 +433,8 @@ def route(
         dry_run=dry_run,
         providers=_adapters(),
         env=settings.available_credentials(),
+        learned=learned_rates(),
+        cooldowns=_COOLDOWNS,
     )
 
 
@@ -440,7 +442,22 @@ def plan_dry_run(path: str | Path) -> dict[str, Any]:
     """Every step's route, the plan's estimated cost and time; nothing is spent."""
     from routeyard.pipeline import planning
 
-    return planning.dry_run(path, providers=_adapters(), env=settings.available_credentials())
+    return planning.dry_run(
+        path,
+        providers=_adapters(),
+        env=settings.available_credentials(),
+        learned=learned_rates(),
+        cooldowns=_COOLDOWNS,
+    )
+
+
+def learned_rates(home: str | Path | None = None) -> Learner | None:
+    """The router's learned pass rates from the store, as the engine reads them;
+    None where no store exists yet (planning never creates one)."""
+    if not (config.store_home(home) / "catalog.sqlite").exists() and not config.database_url():
+        return None
+    with Store.open(home) as store:
+        return Learner.from_rows(store.catalog.learning_outcomes(gate_versions()))
 
 
 def models() -> list[dict[str, Any]]:
@@ -482,6 +499,14 @@ def model(model_id: str) -> dict[str, Any]:
         h.provider: list(cat.providers[h.provider].env) for h in m.hosts if h.provider != "local"
     }
     return data
+
+
+def models_sync(*, write: bool = True) -> dict[str, Any]:
+    """Refresh prices and availability from the providers' listing APIs into the
+    user's catalog overlay; what changed, per provider."""
+    from routeyard.providers import sync
+
+    return sync.sync(hosted_providers(_LIMITS), write=write)
 
 
 def model_stats(*, home: str | Path | None = None) -> list[dict[str, Any]]:

@@ -564,6 +564,41 @@ def models_show(
         out.print(Text(f"  host {h['provider']} ({eps}) — key: {keys}"), highlight=False)
 
 
+@models_app.command("sync")
+def models_sync(
+    as_json: JsonOpt = False,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report only; write nothing."),
+) -> None:
+    """Refresh prices and availability from the providers' listing APIs.
+
+    Writes the user's catalog overlay (ROUTEYARD_CATALOG_OVERLAY, default
+    ~/.config/routeyard/catalog.yaml), never the package."""
+    from routeyard import api
+
+    report = api.models_sync(write=not dry_run)
+    if as_json:
+        _emit_json(report)
+        return
+    for p in report["providers"]:
+        head = f"{p['provider']} ({p['listing']})"
+        if p["error"]:
+            typer.echo(f"{head}: listing failed: {p['error']} (nothing marked missing)")
+            continue
+        typer.echo(f"{head}: {len(p['prices'])} price(s) moved, {len(p['vanished'])} missing, "
+                   f"{len(p['new'])} new endpoint(s)")  # fmt: skip
+        for key, label in (("prices", "price"), ("vanished", "missing"), ("back", "back"),
+                           ("odd", "note")):  # fmt: skip
+            for line in p[key]:
+                typer.echo(f"  {label}: {line}")
+        for line in p["new"][:20]:
+            typer.echo(f"  new: {line}")
+        if len(p["new"]) > 20:
+            typer.echo(f"  … and {len(p['new']) - 20} more new (see --json)")
+    for m in report["manual"]:
+        typer.echo(f"{m['provider']}: {m['note']}")
+    typer.echo(("would write " if dry_run else "wrote ") + report["overlay"])
+
+
 @models_app.command("stats")
 def models_stats(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
     """What the router learned: gate pass rates per model, stage and brief tag."""

@@ -37,6 +37,12 @@ class FakeFal(FakeServer):
     def __init__(self, key: str = "fal-test-key-0000", **kw) -> None:
         super().__init__(**kw)
         self.key = key
+        # the listing APIs `models sync` reads: prices per endpoint, and every endpoint
+        self.prices: dict[str, dict] = {}  # endpoint → {unit_price, unit, currency}
+        self.listed: list[str] = []
+        self.page_size = 2
+        self.route("GET", r"/v1/models/pricing", self._pricing)
+        self.route("GET", r"/v1/models", self._models)
         self.route("POST", r"/storage/auth/token", self._token)
         self.route("POST", r"/files/upload", self._upload)
         self.route("GET", _APP + r"/status", self._status)
@@ -60,6 +66,24 @@ class FakeFal(FakeServer):
 
     def check_auth(self, req: Req) -> Resp | None:
         return self.auth_failed(req, "authorization", f"Key {self.key}")
+
+    def _pricing(self, req: Req) -> Resp:
+        if refused := self.gate(req, "listing"):
+            return refused
+        asked = ",".join(req.query.get("endpoint_id") or []).split(",")
+        rows = [{"endpoint_id": e, **self.prices[e]} for e in asked if e in self.prices]
+        return Resp(200, {"prices": rows})
+
+    def _models(self, req: Req) -> Resp:
+        if refused := self.gate(req, "listing"):
+            return refused
+        start = int((req.query.get("cursor") or ["0"])[0])
+        page = self.listed[start : start + self.page_size]
+        more = start + self.page_size < len(self.listed)
+        body = {"models": [{"endpoint_id": e} for e in page], "has_more": more}
+        if more:
+            body["next_cursor"] = str(start + self.page_size)
+        return Resp(200, body)
 
     def _token(self, req: Req) -> Resp:
         if refused := self.gate(req):

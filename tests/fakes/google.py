@@ -33,6 +33,7 @@ class FakeGoogle(FakeServer):
     def __init__(self, key: str = "AIza-test-key-000000", **kw) -> None:
         super().__init__(**kw)
         self.last_tokens: int | None = None
+        self.listed: list[str] | None = None  # the model list `models sync` reads
         self.key = key
         self.route("POST", r"/v1beta/models/(?P<model>[\w.-]+):generateContent", self._generate)
         self.route("POST", r"/v1beta/models/(?P<model>[\w.-]+):predictLongRunning", self._start)
@@ -71,7 +72,15 @@ class FakeGoogle(FakeServer):
         return None
 
     def _models(self, req: Req) -> Resp:
-        return self.gate(req) or Resp(200, {"models": [{"name": "models/gemini-2.5-flash-image"}]})
+        if refused := self.gate(req, "listing"):
+            return refused
+        names = self.listed if self.listed is not None else ["gemini-2.5-flash-image"]
+        start = int((req.query.get("pageToken") or ["0"])[0])
+        size = min(int((req.query.get("pageSize") or ["50"])[0]), 3)  # small pages, to page
+        body: dict = {"models": [{"name": f"models/{n}"} for n in names[start : start + size]]}
+        if start + size < len(names):
+            body["nextPageToken"] = str(start + size)
+        return Resp(200, body)
 
     def _generate(self, req: Req) -> Resp:
         if refused := self.gate(req, "submit"):

@@ -32,6 +32,8 @@ class FakeReplicate(FakeServer):
         self.route("POST", r"/v1/predictions/(?P<id>\w+)/cancel", self._cancel)
         self.route("POST", r"/v1/files", self._file_upload)
         self.route("GET", r"/v1/account", self._account)
+        self.route("GET", r"/v1/models/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+)", self._model)
+        self.unlisted: set[str] = set()  # slugs the models API answers 404 for
 
     def error_body(self, status: int, message: str):
         return {"title": "error", "detail": message, "status": status}
@@ -41,6 +43,15 @@ class FakeReplicate(FakeServer):
 
     def check_auth(self, req: Req) -> Resp | None:
         return self.auth_failed(req, "authorization", f"Bearer {self.token}")
+
+    def _model(self, req: Req) -> Resp:
+        if refused := self.gate(req, "listing"):
+            return refused
+        slug = f"{req.match['owner']}/{req.match['name']}"
+        if slug in self.unlisted:
+            return Resp(404, {"detail": "Not found.", "status": 404})
+        return Resp(200, {"owner": req.match["owner"], "name": req.match["name"],
+                          "latest_version": {"id": "v" * 8}})  # fmt: skip
 
     def _account(self, req: Req) -> Resp:
         return self.gate(req) or Resp(

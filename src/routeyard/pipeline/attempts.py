@@ -147,6 +147,7 @@ class Attempts:
             "prompt": self.rec.redact(prompt),
         }
         ctx = self._context(run, node, seed, files)
+        ctx.warnings.extend(decision.extra.get("warnings") or [])  # deprecations, a class change
         return Work(op, params, seed, chain, keys, inputs, files, ctx, lineage, start)
 
     def _from_cache(self, run: RunContext, node: Node, position: int, work: Work) -> Outcome | None:
@@ -212,6 +213,11 @@ class Attempts:
             finally:
                 run.budget.settle(reserved, result.cost_usd if result else 0.0)
             self.cooldowns.succeeded(choice.model)
+            if i and choice.provider == "local" and work.chain[0].provider != "local":
+                work.ctx.warnings.append(
+                    f"fell back from hosted {work.chain[0].model} to routeyard's local engine "
+                    f"(another class, allowed by fallback: local) after: {errors[-1]}"
+                )
             return self._completed(run, node, work, row, i, key, result, assets, started)
         error = "; ".join(errors) or "no route could run this step"
         seconds = time.perf_counter() - started

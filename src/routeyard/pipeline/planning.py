@@ -21,8 +21,9 @@ from routeyard.brief import Brief
 from routeyard.errors import PipelineError, RouteyardError
 from routeyard.pipeline import spec as specs
 from routeyard.pipeline.plan import build
+from routeyard.routing.cooldown import Cooldowns
 from routeyard.routing.decision import RouteDecision
-from routeyard.routing.router import CatalogRouter
+from routeyard.routing.router import CatalogRouter, Learned
 
 RECIPE = (("base", "generate"), ("refine", "edit"), ("motion", "animate"))
 ROUTED_STAGES = ("base", "refine", "motion")
@@ -106,6 +107,41 @@ def stage_dict(stop: Stop, decision: RouteDecision | None, error: str | None) ->
     }
 
 
+STALE_DAYS = 90
+
+
+def stale_prices(steps: list[dict[str, Any]], today: str | None = None) -> list[str]:
+    """A line per chosen model whose price is older than ``STALE_DAYS``, or unknown."""
+    import datetime as dt
+
+    from routeyard.catalog import load as load_catalog
+
+    catalog = load_catalog()
+    now = dt.date.fromisoformat(today) if today else dt.date.today()
+    out = []
+    for e in steps:
+        chosen = e.get("chosen") or {}
+        model = catalog.get(chosen.get("model") or "")
+        if model is None or not model.hosted:
+            continue
+        price = model.price_for(chosen.get("provider"))
+        where = f"step {e['step']}: {model.id} on {chosen.get('provider')}"
+        if not price.known:
+            out.append(f"{where}: price unknown ({price.note or 'not confirmed'}); costs $0 here")
+            continue
+        try:
+            age = (now - dt.date.fromisoformat(price.date[:10])).days
+        except ValueError:
+            out.append(f"{where}: the price has no date ({price.source})")
+            continue
+        if age > STALE_DAYS:
+            out.append(
+                f"{where}: the estimate uses a price from {price.date} ({age} days old, "
+                f"{price.source}); run `routeyard models sync` or check the provider's page"
+            )
+    return out
+
+
 def _routed(router: CatalogRouter, s: Stop, brief: Brief | None) -> dict[str, Any]:
     """The stage entry for one stop, or its error when nothing can run it."""
     try:
@@ -123,10 +159,19 @@ def route(
     dry_run: bool = False,
     providers: list[str] | None = None,
     env: dict[str, str] | None = None,
+    learned: Learned | None = None,
+    cooldowns: Cooldowns | None = None,
 ) -> list[dict[str, Any]]:
-    """Every routed step (or recipe stage) of the file, explained."""
+    """Every routed step (or recipe stage) of the file, explained, ranked with the
+    same learned pass rates, cooldowns and keys the engine uses."""
     brief, spec = load(path)
-    router = CatalogRouter(providers=None if dry_run else providers, dry_run=dry_run, env=env)
+    router = CatalogRouter(
+        providers=None if dry_run else providers,
+        dry_run=dry_run,
+        env=env,
+        learned=learned,
+        cooldowns=cooldowns,
+    )
     out = []
     for s in stops(brief, spec):
         if stage and ops.get_op(s.op).stage != stage:
@@ -136,12 +181,19 @@ def route(
 
 
 def dry_run(
-    path: str | Path, *, providers: list[str] | None = None, env: dict[str, str] | None = None
+    path: str | Path,
+    *,
+    providers: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    learned: Learned | None = None,
+    cooldowns: Cooldowns | None = None,
+    today: str | None = None,
 ) -> dict[str, Any]:
-    """The route of every step, the plan's estimated cost and time, and what would run now."""
+    """The route of every step, the plan's estimated cost and time, and what would
+    run now; a warning for each estimate resting on a price older than 90 days."""
     brief, spec = load(path)
-    pricing = CatalogRouter(dry_run=True, env=env)
-    now = CatalogRouter(providers=providers, env=env)
+    pricing = CatalogRouter(dry_run=True, env=env, learned=learned, cooldowns=cooldowns)
+    now = CatalogRouter(providers=providers, env=env, learned=learned, cooldowns=cooldowns)
     steps, finish = [], {}
     for s in stops(brief, spec):
         entry = _routed(pricing, s, brief)
@@ -158,6 +210,7 @@ def dry_run(
     budget = brief.budget_usd if brief else None
     return {
         "file": str(path),
+        "warnings": stale_prices(steps, today),
         "steps": steps,
         "est_cost_usd": round(cost, 4),
         "est_seconds": round(max(finish.values(), default=0.0), 1),

@@ -27,7 +27,8 @@ from routeyard.providers.local import LocalProvider
 
 # Modules here that hold the shared machinery, not an adapter.
 _NOT_ADAPTERS = {
-    "base", "hosted", "limits", "listing", "local", "mapping", "schema", "settings", "transfer"
+    "base", "hosted", "limits", "listing", "local", "mapping", "schema", "settings", "sync",
+    "transfer",
 }  # fmt: skip
 
 
