@@ -1,5 +1,6 @@
-"""Router accuracy on the labelled set and decision latency on a 50-model catalog
-(issue 5 target: under 1 ms per stage decision).
+"""Router accuracy on the labelled set and decision latency on the packaged 2026
+catalog and on one padded to 150 hosted models (target: under 1 ms per stage
+decision, issues 5 and 17).
 
     python benchmarks/bench_router.py
 
@@ -59,7 +60,11 @@ def main() -> None:
         f"labelled set: {cases} briefs, {ok}/{len(results)} stage decisions correct ({ok / len(results):.0%})"
     )
 
-    catalog = padded(50)
+    for size in (0, 150):
+        latency(padded(size) if size else cat.load().with_local(ops.all_ops()))
+
+
+def latency(catalog: cat.Catalog) -> None:
     hosted = sum(m.hosted for m in catalog.models)
     router = CatalogRouter(catalog, env=all_keys(catalog))
     stage_ops = [ops.get_op(n) for n in ("generate", "edit", "animate")]

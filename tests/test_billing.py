@@ -4,6 +4,7 @@ figures agree, for every catalog model, op and a grid of sizes and durations."""
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import pytest
 import typer
@@ -62,10 +63,16 @@ def test_router_estimate_equals_the_adapters_for_every_model_op_and_size():
                     task = _Task(op, params, brief)
                     dumped = task.params.model_dump()
                     req = analyse(brief, op.name, op.stage, dumped)
-                    router = estimate_cost(model, req)
-                    adapter = HostedProvider.estimate(None, model, task).usd  # type: ignore[arg-type]
-                    assert router == pytest.approx(adapter), (model.id, op_name, params, brief)
-                    compared += 1
+                    for host in model.hosts:
+                        router = estimate_cost(model, req, host.provider)
+                        adapter = HostedProvider.estimate(
+                            SimpleNamespace(name=host.provider), model, task
+                        )  # type: ignore[arg-type]
+                        if router is None:  # no confirmed price: both say so
+                            assert not adapter.known, (model.id, host.provider)
+                            continue
+                        assert router == pytest.approx(adapter.usd), (model.id, op_name, params)
+                        compared += 1
     assert compared > 200
 
 

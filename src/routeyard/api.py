@@ -469,13 +469,97 @@ def models() -> list[dict[str, Any]]:
             "id": m.id,
             "family": m.family,
             "ops": list(m.ops),
-            "price": f"${m.price.usd:g}/{m.price.unit}" if m.price.unit != "free" else "free",
+            "price": _price_text(m.price),
+            "price_date": m.price.date,
             "latency_s": m.latency_s,
-            "providers": [h.provider for h in m.hosts],
+            "providers": [h.provider for h in m.hosts if h.status == "active"],
+            "status": m.lifecycle()[1] or "active",
+            "audio": m.audio,
             "traits": {k: t.value for k, t in m.traits.items()},
         }
         for m in catalog.load().with_local(ops.all_ops()).models
     ]
+
+
+def _price_text(p: Any) -> str:
+    if p.unit == "free":
+        return "free"
+    if not p.known:
+        return "unknown"
+    if p.first_mp_usd is not None:
+        return f"${p.first_mp_usd:g} first MP + ${p.usd:g}/MP"
+    if p.per_resolution:
+        low, high = min(p.per_resolution.values()), max(p.per_resolution.values())
+        unit = "M tokens" if p.unit == "token" else p.unit
+        return f"${low:g}–{high:g}/{unit}" if low != high else f"${low:g}/{unit}"
+    return f"${p.usd:g}/{'M tokens' if p.unit == 'token' else p.unit}"
+
+
+def price_ages(today: str | None = None) -> list[dict[str, Any]]:
+    """Per provider: how old its prices are (the oldest and newest dated price of
+    the models it hosts), when `models sync` last listed it, or when it was
+    last checked by hand (providers without a listing API)."""
+    import datetime as dt
+
+    from routeyard import catalog
+
+    cat = catalog.load()
+    now = dt.date.fromisoformat(today) if today else dt.date.today()
+    rows = []
+    for name, info in sorted(cat.providers.items()):
+        if name == "local":
+            continue
+        dates = sorted(
+            p.date[:10]
+            for m in cat.models
+            if m.lifecycle()[0] != "retired"
+            for h in m.hosts
+            if h.provider == name and (p := m.price_for(name)).known and _iso_date(p.date)
+        )
+        if not dates:
+            continue
+        oldest = dt.date.fromisoformat(dates[0])
+        rows.append(
+            {
+                "provider": name,
+                "oldest": dates[0],
+                "newest": dates[-1],
+                "age_days": (now - oldest).days,
+                "synced": cat.synced.get(name),
+                "checked_by_hand": info.checked or None,
+                "listing": info.listing or None,
+            }
+        )
+    return rows
+
+
+def _iso_date(text: str) -> bool:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def status_changes() -> list[dict[str, Any]]:
+    """Models whose status changed after the catalog's price table date: a
+    shutdown that has passed since, or a host `models sync` found gone."""
+    from routeyard import catalog
+
+    cat = catalog.load()
+    out = []
+    for m in cat.models:
+        status, words = m.lifecycle()
+        if (status != "active" and m.shutdown > cat.price_table_date) or (m.status == "deprecated" and status == "retired"):
+            out.append({"model": m.id, "status": status, "detail": words})
+        for h in m.hosts:
+            if h.status == "unavailable":
+                out.append(
+                    {"model": m.id, "status": "unavailable", "detail": f"gone from {h.provider}"}
+                )
+    return out
 
 
 def model(model_id: str) -> dict[str, Any]:

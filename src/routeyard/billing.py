@@ -192,11 +192,21 @@ def second_rate(price: Any, resolution: str | None, audio: bool = False) -> floa
     return base
 
 
+def default_resolution(offered: Sequence[str]) -> str:
+    """The video tier rendered when the step names none: 720p where offered
+    (the tier most briefs are cut at), else the model's first."""
+    if DEFAULT_VIDEO_RESOLUTION in offered:
+        return DEFAULT_VIDEO_RESOLUTION
+    return offered[0] if offered else ""
+
+
 def _resolution(model: Any, request: Request) -> str:
     offered = getattr(model.limits, "resolutions", ())
     if request.resolution:
         return request.resolution
-    return offered[0] if offered else ""
+    if offered and offered[0] in IMAGE_TIERS_MP:  # an image model: the size decides
+        return image_tier(request.width, request.height, offered)
+    return default_resolution(offered)
 
 
 def _megapixels(price: Any, request: Request, out_mp: float) -> Bill:
@@ -217,8 +227,11 @@ def _megapixels(price: Any, request: Request, out_mp: float) -> Bill:
 def _image(model: Any, price: Any, request: Request, count: float) -> Bill:
     if price.per_quality:
         quality = request.quality or DEFAULT_QUALITY
-        if quality not in price.per_quality:
-            quality = next(iter(price.per_quality))
+        if quality in price.per_quality:
+            return Bill("image", count, price.per_quality[quality], tier=quality)
+        if price.usd:  # the endpoint's own default tier
+            return Bill("image", count, price.usd)
+        quality = next(iter(price.per_quality))
         return Bill("image", count, price.per_quality[quality], tier=quality)
     if price.per_resolution:
         tier = request.resolution or image_tier(request.width, request.height, price.per_resolution)

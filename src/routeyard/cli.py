@@ -447,12 +447,16 @@ def _print_route(s: dict[str, Any], explain: bool) -> None:
         out.print(f"{head}: [red]no route[/] — {s['error']}")
         return
     c = s["chosen"]
+    top_price = (s["candidates"] or [{}])[0].get("price", "")
+    cost = "price unknown" if top_price.startswith("unknown") else f"${c['est_cost_usd']:.2f}"
     out.print(
-        f"{head} → [green]{c['model']}[/] on {c['provider']} — ${c['est_cost_usd']:.2f}, ~{c['est_seconds']:g} s"
+        f"{head} → [green]{c['model']}[/] on {c['provider']} — {cost}, ~{c['est_seconds']:g} s"
     )
     out.print(Text(f"  {c['reason']}"), highlight=False)
     if s["fallbacks"]:
         out.print(f"  fallbacks: {' → '.join(s['fallbacks'])}")
+    for warning in s.get("warnings") or []:
+        out.print(Text(f"  warning: {warning}", style="yellow"), highlight=False)
     if not explain:
         return
     req = s.get("requirements") or {}
@@ -465,13 +469,27 @@ def _print_route(s: dict[str, Any], explain: bool) -> None:
         table.add_column(col)
     for i, cand in enumerate(s["candidates"][:8], 1):
         top = sorted(cand["traits"].items(), key=lambda kv: -kv[1])[:3]
+        est = cand["est_cost_usd"]
         table.add_row(
             str(i), cand["model"], f"{cand['score']:.3f}", f"{cand['quality']:.3f}",
-            f"{cand['policy']:+.3f}", f"{cand['learned']:+.3f}", f"{cand['est_cost_usd']:.2f}",
+            f"{cand['policy']:+.3f}", f"{cand['learned']:+.3f}",
+            "?" if est is None else f"{est:.2f}",
             ", ".join(f"{k} {v:.2f}" for k, v in top),
         )  # fmt: skip
     out.print(table)
+    for cand in s["candidates"][:2]:  # where the leaders' numbers come from
+        out.print(f"  [bold]{cand['model']}[/] traits (value, source, date):")
+        for trait, p in (cand.get("evidence") or {}).items():
+            value = "unrated (0.5)" if p.get("value") is None else f"{p['value']:.2f}"
+            where = p["source"] + (f" {p['date']}" if p.get("date") else "")
+            out.print(Text(f"    {trait} {value} — {where}"), highlight=False)
+            for e in p.get("evidence") or []:
+                out.print(Text(f"      · {e['claim']} [{e['source']} {e['date'] or 'undated'}]",
+                               style="dim"), highlight=False)  # fmt: skip
+        out.print(Text(f"    price: {cand.get('price', '')}", style="dim"), highlight=False)
     for f in s["filtered"]:
+        if f["reason"].startswith("does not serve"):
+            continue
         out.print(Text(f"  filtered {f['model']}: {f['reason']}", style="dim"), highlight=False)
 
 
@@ -529,14 +547,24 @@ def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         _emit_json(rows)
         return
     table = Table()
-    for col in ("id", "family", "ops", "price", "latency s", "providers"):
+    for col in ("id", "family", "ops", "price", "priced", "status", "providers"):
         table.add_column(col)
     for r in rows:
         table.add_row(
-            r["id"], r["family"], ", ".join(r["ops"]), r["price"], f"{r['latency_s']:g}",
-            ", ".join(r["providers"]),
+            r["id"], r["family"], ", ".join(r["ops"]), r["price"], r["price_date"] or "",
+            r["status"], ", ".join(r["providers"]),
         )  # fmt: skip
     out.print(table)
+    out.print("price table age per provider:")
+    for a in _api().price_ages():
+        since = (
+            f"synced {a['synced']}" if a["synced"]
+            else f"checked by hand {a['checked_by_hand']}" if a["checked_by_hand"]
+            else "never synced (`routeyard models sync`)"
+        )  # fmt: skip
+        stale = " [yellow](over 90 days)[/]" if a["age_days"] > 90 else ""
+        out.print(f"  {a['provider']}: prices dated {a['oldest']} … {a['newest']}, oldest "
+                  f"{a['age_days']} days{stale}; {since}")  # fmt: skip
 
 
 @models_app.command("show")
@@ -741,6 +769,11 @@ def providers_check_cmd(as_json: JsonOpt = False) -> None:
                 Text(r["detail"]),
             )
         out.print(table)
+        changes = _api().status_changes()
+        if changes:
+            out.print("models whose status changed since the catalog's date:")
+            for c in changes:
+                out.print(Text(f"  {c['model']}: {c['detail']}"), highlight=False)
     if any(r["configured"] and r["reachable"] is False for r in rows):
         raise typer.Exit(1)
 

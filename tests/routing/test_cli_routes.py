@@ -57,8 +57,8 @@ def test_the_campaign_is_priced_and_says_what_would_run_with_no_keys(tmp_path):
     assert data["est_seconds"] == pytest.approx(sum(chain))
     if not any(os.environ.get(v) for v in ("BFL_API_KEY", "FAL_KEY", "REPLICATE_API_TOKEN")):
         assert steps["base"]["with_current_keys"]["model"] is None
-        # no key and no `fallback: local`: the local animator is another class
-        assert steps["motion[0]"]["with_current_keys"]["model"] is None
+        # no hosted animator usable here: the local one runs (with a warning)
+        assert steps["motion[0]"]["with_current_keys"]["model"] == "local/animate"
 
 
 def test_route_without_dry_run_fails_clearly_when_a_stage_has_no_model(tmp_path):

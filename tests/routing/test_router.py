@@ -65,7 +65,7 @@ def test_explicit_fields_win_over_prompt_cues_and_say_so():
 
 def test_the_reason_names_the_need_and_the_margin():
     d = decide("generate", Brief(prompt="A billboard", text="SUMMER DROP"))
-    assert d.chosen.model.startswith("flux")
+    assert d.chosen.model.startswith(("flux", "gpt-image"))  # 2026 text evidence
     assert "legible text 'SUMMER DROP'" in d.reason and "typography 0." in d.reason
     assert "next best" in d.reason
 

@@ -104,6 +104,7 @@ def stage_dict(stop: Stop, decision: RouteDecision | None, error: str | None) ->
         "filtered": d["filtered"],
         "fallbacks": d["fallbacks"],
         "requirements": d.get("requirements"),
+        "warnings": d.get("warnings") or [],
     }
 
 

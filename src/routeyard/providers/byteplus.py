@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from routeyard import billing
 from routeyard.providers.base import (
     AuthError,
     InvalidInputError,
@@ -128,7 +129,11 @@ class BytePlusProvider(HostedProvider):
         notes: list[str] = []
         offered = tuple(int(d) for d in model.limits.durations) or (5,)
         resolutions = model.limits.resolutions or ("720p",)
-        resolution = req.resolution if req.resolution in resolutions else resolutions[0]
+        resolution = (
+            req.resolution
+            if req.resolution in resolutions
+            else billing.default_resolution(resolutions)
+        )
         body: dict[str, Any] = {
             "model": endpoint,
             "content": [

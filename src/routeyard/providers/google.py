@@ -68,7 +68,9 @@ class GoogleProvider(HostedProvider):
             notes: list[str] = []
             model, _ = self.endpoint(task)
             offered = model.limits.resolutions or ("720p",)
-            resolution = req.resolution if req.resolution in offered else offered[0]
+            resolution = (
+                req.resolution if req.resolution in offered else billing.default_resolution(offered)
+            )
             if req.resolution and req.resolution not in offered:
                 notes.append(f"{where} renders {resolution}, not {req.resolution}")
             parameters: dict[str, Any] = {

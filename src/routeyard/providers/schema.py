@@ -128,7 +128,7 @@ def _tier(req: Request, model: Model) -> str:
         return req.resolution
     if req.op != "animate" and offered:
         return billing.image_tier(req.width, req.height, offered) or offered[0]
-    return offered[0] if offered else ""
+    return billing.default_resolution(offered)
 
 
 def _duration(seconds: float, fmt: str) -> Any:

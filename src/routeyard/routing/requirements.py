@@ -8,6 +8,7 @@ one-line reason quotes.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,8 +117,13 @@ class Requirements:
         }
 
 
+@functools.cache
+def _patterns(cues: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((c, re.compile(rf"(?<![a-z]){re.escape(c)}")) for c in cues)
+
+
 def _found(text: str, cues: tuple[str, ...]) -> list[str]:
-    return [c for c in cues if re.search(rf"(?<![a-z]){re.escape(c)}", text)]
+    return [c for c, pattern in _patterns(cues) if c in text and pattern.search(text)]
 
 
 def _quoted(prompt: str) -> str | None:

@@ -80,7 +80,9 @@ class Candidate:
     learned: float = 0.0
     score: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(
+        self, evidence: dict[str, Any] | None = None, status: str = "", price: str = ""
+    ) -> dict[str, Any]:
         return {
             "model": self.model.id,
             "family": self.model.family,
@@ -88,22 +90,21 @@ class Candidate:
             "score": round(self.score, 4),
             "quality": round(self.quality, 4),
             "traits": {k: round(v, 4) for k, v in self.contributions.items()},
-            "evidence": {k: _provenance(self.model, k) for k in self.contributions},
+            "evidence": evidence or {},
             "policy": round(self.policy_term, 4),
             "learned": round(self.learned, 4),
             "est_cost_usd": None if self.cost is None else round(self.cost, 4),
-            "price": _price_line(self.model, self.provider),
+            "price": price or _price_line(self.model, self.provider),
             "est_seconds": self.latency,
-            "status": self.model.lifecycle()[1] or "active",
+            "status": status or "active",
         }
 
 
-def _provenance(m: Model, trait: str) -> dict[str, Any]:
+def provenance(catalog: Catalog, m: Model, trait: str) -> dict[str, Any]:
     """A trait's value, where it comes from and when; its evidence, each dated."""
     t = m.traits.get(trait)
     if t is None:
         return {"value": None, "source": "unrated (neutral 0.5)"}
-    catalog = load_catalog()
     out: dict[str, Any] = {
         "value": t.value,
         "source": t.source,
@@ -146,6 +147,14 @@ class CatalogRouter:
         self.cooldowns = cooldowns if cooldowns is not None else Cooldowns()
         self.learned = learned
         self._classes: dict[tuple[str, int], bool] = {}
+        self._hosted_usable = True
+        self._hosts: dict[tuple[str, str], str | None] = {}
+        self._by_op: dict[tuple[str, str, int], tuple[list[Model], list[dict[str, str]]]] = {}
+        self._bills: dict[tuple[str, str, Any], float | None] = {}  # bounded: see _filter
+        self._prices: dict[tuple[str, str], str] = {}
+        self._status: dict[str, tuple[str, str]] = {}
+        self._costs: dict[str, float | None] = {}  # per rank: model id → its estimate
+        self._provenance: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
 
     # ------------------------------------------------------------ protocol
     def decide(
@@ -164,24 +173,31 @@ class CatalogRouter:
                     "this install has no adapter for the hosts of these models; "
                     "`routeyard plan FILE --dry-run` still routes and prices the plan"
                     if adapters and filtered
+                    else "add `fallback: local` to the brief to let routeyard's local engine "
+                    "stand in"
+                    if any("fallback: local" in f["reason"] for f in filtered)
                     else "set a provider key, relax the brief's constraints, or use a local op"
                 ),
             )
         chain = tuple(self._choice(c, req, ranked) for c in ranked[: 1 + MAX_FALLBACKS])
         warnings = [
-            f"{c.model.id} is {c.model.lifecycle()[1]}"
+            f"{c.model.id} is {self.lifecycle(c.model)[1]}"
             for c in ranked[: 1 + MAX_FALLBACKS]
-            if c.model.lifecycle()[0] == "deprecated"
+            if self.lifecycle(c.model)[0] == "deprecated"
         ]
         if ranked[0].model.family == "local" and self._other_class(req.op, pinned):
+            why = "fallback: local" if self._hosted_usable else "no hosted model is usable here"
             warnings.append(
                 f"'{op.name}' runs on routeyard's local engine, another class than the hosted "
-                f"models (fallback: local): {summarise(filtered, op.name)}"
+                f"models ({why}): {summarise(filtered, op.name)}"
             )
         return RouteDecision(
             chain=chain,
             reason=chain[0].reason,
-            candidates=tuple(c.to_dict() for c in ranked),
+            candidates=tuple(
+                c.to_dict(self._evidence(c), self.lifecycle(c.model)[1], self._price(c))
+                for c in ranked
+            ),
             filtered=tuple(filtered),
             extra={"stage": req.stage, "requirements": req.to_dict(), "warnings": warnings},
         )
@@ -213,24 +229,40 @@ class CatalogRouter:
         self, req: Requirements, *, pinned: str | None = None
     ) -> tuple[list[Candidate], list[dict[str, str]]]:
         """Survivors best first, and every removed model with its reason."""
-        filtered: list[dict[str, str]] = []
+        serving, others = self._serving(req.op, req.stage)
+        filtered: list[dict[str, str]] = [dict(f) for f in others]
         survivors: list[tuple[Model, str]] = []
-        for m in self._models(req.op):
-            if req.op not in m.ops:
-                if m.hosted and req.stage in _stages(m):
-                    filtered.append(_out(m, f"does not serve '{req.op}'"))
-                continue
+        self._hosted_usable = self._any_hosted_usable(req.op)
+        self._costs = {}
+        for m in serving:
             reason, provider = self._filter(m, req, pinned)
             if reason:
                 filtered.append(_out(m, reason))
             else:
                 survivors.append((m, provider))
-        candidates = [self._score(m, provider, req) for m, provider in survivors]
+        order = sorted(req.weights.items(), key=lambda kv: -kv[1])
+        total = sum(req.weights.values()) or 1.0
+        candidates = [self._score(m, provider, req, order, total) for m, provider in survivors]
         self._apply_policy(candidates, req)
         candidates.sort(
             key=lambda c: (-c.score, math.inf if c.cost is None else c.cost, c.model.id)
         )
         return candidates, filtered
+
+    def _serving(self, op: str, stage: str) -> tuple[list[Model], list[dict[str, str]]]:
+        """The models serving ``op``, and the stage's models that do not (each
+        with that reason): fixed per catalog, so worked out once."""
+        key = (op, stage, id(self.catalog.models))
+        hit = self._by_op.get(key)
+        if hit is None:
+            serving, others = [], []
+            for m in self._models(op):
+                if op in m.ops:
+                    serving.append(m)
+                elif m.hosted and stage in _stages(m):
+                    others.append(_out(m, f"does not serve '{op}'"))
+            hit = self._by_op[key] = (serving, others)
+        return hit
 
     def _models(self, op_name: str) -> list[Model]:
         models = list(self.catalog.models)
@@ -242,12 +274,17 @@ class CatalogRouter:
     def _filter(self, m: Model, req: Requirements, pinned: str | None) -> tuple[str | None, str]:
         if pinned and m.id != pinned:
             return f"the step names model '{pinned}'", ""
-        status, words = m.lifecycle()
+        status, words = self.lifecycle(m)
         if status == "retired":
             return words, ""
         if m.id in req.exclude or m.family in req.exclude:
             return "excluded by the brief", ""
-        if not m.hosted and self._other_class(req.op, pinned) and not req.fallback_local:
+        if (
+            not m.hosted
+            and self._other_class(req.op, pinned)
+            and self._hosted_usable
+            and not req.fallback_local
+        ):
             return (
                 "a local engine, another class than the hosted models "
                 "(add `fallback: local` to the brief to allow it)"
@@ -282,7 +319,12 @@ class CatalogRouter:
                 return f"no adapter for {', '.join(hosts)} in this install", ""
             env = [v for p in hosts for v in self.catalog.providers[p].env]
             return f"no credentials (set {' or '.join(env)})", ""
-        cost = estimate_cost(m, req, provider)
+        bill_key = (m.id, provider, req.bill)
+        if len(self._bills) > 50_000:  # a long-lived router sees many sizes: stay bounded
+            self._bills.clear()
+        if bill_key not in self._bills:
+            self._bills[bill_key] = estimate_cost(m, req, provider)
+        cost = self._costs[m.id] = self._bills[bill_key]
         if req.budget_usd is not None and cost is None:
             return f"price unknown on {provider}: it cannot be held to the budget", ""
         if req.budget_usd is not None and cost is not None and cost > req.budget_usd + 1e-9:
@@ -296,7 +338,13 @@ class CatalogRouter:
 
     def _host(self, m: Model, op: str) -> str | None:
         """The first host (catalog order: the vendor's own API first) this install
-        can use, preferring one whose price is confirmed."""
+        can use, preferring one whose price is confirmed (fixed per router: cached)."""
+        key = (m.id, op)
+        if key not in self._hosts:
+            self._hosts[key] = self._pick_host(m, op)
+        return self._hosts[key]
+
+    def _pick_host(self, m: Model, op: str) -> str | None:
         usable = [
             h
             for h in m.providers_for(op)
@@ -306,6 +354,37 @@ class CatalogRouter:
         priced = [h for h in usable if m.price_for(h.provider).known]
         chosen = (priced or usable)[:1]
         return chosen[0].provider if chosen else None
+
+    def _price(self, c: Candidate) -> str:
+        key = (c.model.id, c.provider)
+        hit = self._prices.get(key)
+        if hit is None:
+            hit = self._prices[key] = _price_line(c.model, c.provider)
+        return hit
+
+    def lifecycle(self, m: Model) -> tuple[str, str]:
+        hit = self._status.get(m.id)
+        if hit is None:
+            hit = self._status[m.id] = m.lifecycle()
+        return hit
+
+    def _evidence(self, c: Candidate) -> dict[str, Any]:
+        """Each scored trait's source, date and evidence (the same per model: cached)."""
+        key = (c.model.id, tuple(c.contributions))
+        hit = self._provenance.get(key)
+        if hit is None:
+            hit = {t: provenance(self.catalog, c.model, t) for t in c.contributions}
+            self._provenance[key] = hit
+        return hit
+
+    def _any_hosted_usable(self, op: str) -> bool:
+        """Whether this install could send ``op`` to any active hosted model (an
+        adapter and keys for one of its hosts). With none, a local engine is
+        what this install is (offline, no keys), not a quiet change of class."""
+        return any(
+            m.hosted and op in m.ops and self.lifecycle(m)[0] != "retired" and self._host(m, op)
+            for m in self.catalog.models
+        )
 
     def _other_class(self, op: str, pinned: str | None) -> bool:
         """Whether a local engine for ``op`` is another class than the catalog's
@@ -323,15 +402,22 @@ class CatalogRouter:
             self._classes[key] = hit
         return hit
 
-    def _score(self, m: Model, provider: str, req: Requirements) -> Candidate:
-        total = sum(req.weights.values()) or 1.0
+    def _score(
+        self,
+        m: Model,
+        provider: str,
+        req: Requirements,
+        order: list[tuple[str, float]],
+        total: float,
+    ) -> Candidate:
         contributions = {}
-        for trait, w in sorted(req.weights.items(), key=lambda kv: -kv[1]):
-            value = m.trait(trait)
-            contributions[trait] = w * (NEUTRAL if value is None else value) / total
+        traits = m.traits
+        for trait, w in order:
+            t = traits.get(trait)
+            contributions[trait] = w * (NEUTRAL if t is None else t.value) / total
         quality = sum(contributions.values())
         learned = self.learned(m.id, req.stage, req.tags, req.explore) if self.learned else 0.0
-        cost = estimate_cost(m, req, provider)
+        cost = self._costs[m.id] if m.id in self._costs else estimate_cost(m, req, provider)
         return Candidate(m, provider, quality, contributions, cost, m.latency_s, learned=learned)
 
     def _apply_policy(self, candidates: list[Candidate], req: Requirements) -> None:
