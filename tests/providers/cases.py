@@ -58,6 +58,23 @@ def adapter_cases() -> list[tuple[str, str, str, str]]:
     return [c for c in _first_per(lambda c: (c[0], c[1], shape(c[0], c[2]))) if c[1] in STEP]
 
 
+def price_by_overlay(provider: str, model_id: str, folder, monkeypatch) -> bool:
+    """Give an unconfirmed host the price a team would write in its overlay
+    (``overlay_price``); True when one was needed."""
+    import yaml
+
+    price = overlay_price(provider, model_id)
+    if price is None:
+        return False
+    overlay = folder / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump({
+        "sources": {"overlay-test": {"text": "a team's own rate card", "date": "2026-12-01"}},
+        "updates": {model_id: {"hosts": {provider: {"price": price}}}},
+    }))  # fmt: skip
+    monkeypatch.setenv("ROUTEYARD_CATALOG_OVERLAY", str(overlay))
+    return True
+
+
 def overlay_price(provider: str, model_id: str) -> dict | None:
     """For a host whose price the sources could not confirm, the price a team
     would put in its overlay, so the test can check cost = quantity x price."""

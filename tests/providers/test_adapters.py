@@ -4,13 +4,12 @@ through the engine, with real media coming back and the job ledger filled."""
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from routeyard import api, catalog
 from routeyard.providers.hosted import carries_seed
 from routeyard.store import Store
 from tests.fakes.server import asked_seconds, asked_shape
-from tests.providers.cases import STEP, adapter_cases, overlay_price
+from tests.providers.cases import STEP, adapter_cases, price_by_overlay
 
 
 def fake_tokens(fake) -> int | None:
@@ -36,14 +35,8 @@ def test_adapter_runs_its_fake_end_to_end(
     fakes, home, write, tmp_path, monkeypatch, provider, op, model, endpoint
 ):
     fake = fakes(provider)
-    price = overlay_price(provider, model)
-    if price is not None:  # unconfirmed in the sources: priced the way a team would, by overlay
-        overlay = tmp_path / "overlay.yaml"
-        overlay.write_text(yaml.safe_dump({
-            "sources": {"overlay-test": {"text": "a team's own rate card", "date": "2026-12-01"}},
-            "updates": {model: {"hosts": {provider: {"price": price}}}},
-        }))  # fmt: skip
-        monkeypatch.setenv("ROUTEYARD_CATALOG_OVERLAY", str(overlay))
+    # unconfirmed in the sources: priced the way a team would, by its overlay
+    price_by_overlay(provider, model, tmp_path, monkeypatch)
     run = api.run_pipeline(write(pipeline(op, model)))
     assert run["status"] == "done", run
     step = run["steps"][-1]

@@ -13,7 +13,7 @@ PIPELINE = """\
 brief: {prompt: "a cup of coffee, steam rising"}
 steps:
   base: {op: import, source: "sample:coffee"}
-  motion: {op: animate, input: base, model: kling-2.1-standard, seconds: 5}
+  motion: {op: animate, input: base, model: kling-2.5-turbo-pro, seconds: 5}
 """
 
 

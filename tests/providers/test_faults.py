@@ -120,7 +120,7 @@ def test_poll_timeout_keeps_the_job_and_the_next_attempt_resumes_it(
 
     write_config(provider_env, timeout_s=0.4)
     fake = fakes("kling", queued_s=0.2, running_s=1.0)
-    run = api.run_pipeline(write(ANIMATE % "kling-2.1-standard"))
+    run = api.run_pipeline(write(ANIMATE % "kling-2.5-turbo-pro"))
     assert run["status"] == "done"
     assert fake.total_submissions == 1  # the timed-out job was polled again, not resubmitted
     assert any("resumed kling job" in w for w in run["steps"][-1]["warnings"])
@@ -128,7 +128,7 @@ def test_poll_timeout_keeps_the_job_and_the_next_attempt_resumes_it(
 
 def test_ctrl_c_then_run_resumes_the_same_job(fakes, home, write):
     fake = fakes("kling", queued_s=0.3, running_s=1.5)
-    path = write(ANIMATE % "kling-2.1-standard")
+    path = write(ANIMATE % "kling-2.5-turbo-pro")
 
     async def interrupted() -> None:
         with Store.open(home) as store:

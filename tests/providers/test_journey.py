@@ -30,11 +30,10 @@ def pipeline(tmp_path) -> Path:
 def _check_journey(run: dict, home: Path, providers: dict[str, str]) -> None:
     assert run["status"] == "done", [(s["name"], s["error"]) for s in run["steps"]]
     steps = {s["name"]: s for s in run["steps"]}
-    assert (
-        steps["base"]["model"].startswith("flux") and steps["base"]["provider"] == providers["base"]
-    )
+    assert steps["base"]["model"].startswith(("flux", "gpt-image"))  # the text models of 2026
+    assert steps["base"]["provider"] == providers["base"]
     assert (steps["paint"]["model"], steps["paint"]["provider"]) == (
-        "nano-banana",
+        "nano-banana-2",
         providers["paint"],
     )
     assert steps["motion"]["model"].startswith("kling")

@@ -108,3 +108,18 @@ def test_dry_run_writes_nothing(fakes, tmp_path, monkeypatch):
     report = api.models_sync(write=False)
     assert not overlay.exists() and report["written"] is False
     assert _report(report, "fal")["prices"]
+
+
+def test_the_readme_overlay_example_is_a_valid_overlay(tmp_path, monkeypatch):
+    """The README's example of a team's own entries parses and is laid over the package."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = text[text.index("models:                                   # whole entries") :]
+    overlay = tmp_path / "catalog.yaml"
+    overlay.write_text(block[: block.index("```")])
+    monkeypatch.setenv("ROUTEYARD_CATALOG_OVERLAY", str(overlay))
+    cat = catalog.load()
+    assert cat.get("our-flux-lora").host("fal").request.fields["size"] == "image_size"
+    assert cat.get("gpt-image-2").price_for("openai").usd == 36.0
+    assert cat.get("gpt-image-2").price_for("fal").unit == "image"  # other hosts untouched

@@ -42,7 +42,7 @@ def test_a_provider_echoing_a_short_key_and_its_jwt_leaves_neither_in_the_store(
     fake.routes.insert(0, ("POST", re.compile("^/v1/videos/image2video$"), echo))
     path = write(
         "steps:\n  base: {op: import, source: 'sample:coffee'}\n"
-        "  motion: {op: animate, input: base, model: kling-2.1-standard, seconds: 5}\n"
+        "  motion: {op: animate, input: base, model: kling-2.5-turbo-pro, seconds: 5}\n"
     )
     run = api.run_pipeline(path)
     assert run["status"] == "failed" and sent

@@ -9,7 +9,7 @@ import pytest
 from routeyard import api
 from routeyard.providers import hosted_providers
 from routeyard.providers.hosted import HostedProvider
-from tests.providers.cases import STEP, hosted_endpoints
+from tests.providers.cases import STEP, hosted_endpoints, price_by_overlay
 from tests.providers.conftest import FAKES, write_config
 
 LOST = ["lost:drop", "lost:html200", "lost:502", "lost:timeout"]
@@ -24,6 +24,10 @@ def _job_endpoint(provider: str) -> tuple[str, str]:
         for p, op, model, endpoint in hosted_endpoints()
         if p == provider and op in STEP and not adapter.is_synchronous(endpoint)
     ]
+    if not found:  # a provider of synchronous calls only (OpenAI's images)
+        found = [
+            (op, model) for p, op, model, _ in hosted_endpoints() if p == provider and op in STEP
+        ]
     return next((c for c in found if c[0] == "animate"), found[0])
 
 
@@ -44,8 +48,9 @@ def pipeline(provider: str) -> str:
 @pytest.mark.parametrize("fault", LOST)
 @pytest.mark.parametrize("provider", sorted(FAKES))
 def test_a_lost_submit_answer_is_one_job_or_one_clear_refusal(
-    fakes, home, write, provider_env, provider, fault
+    fakes, home, write, provider_env, provider, fault, tmp_path, monkeypatch
 ):
+    price_by_overlay(provider, _job_endpoint(provider)[1], tmp_path, monkeypatch)
     # A short patience for one answer (the held one times out), and a job still
     # running when it is looked up, so no lookup waits on the fake rendering it.
     write_config(provider_env, request_timeout_s=1.0)
@@ -71,10 +76,11 @@ def test_a_lost_submit_answer_is_one_job_or_one_clear_refusal(
 
 @pytest.mark.parametrize("provider", [p for p in sorted(FAKES) if not _reconciles(p)] or ["none"])
 def test_an_unreconciled_job_is_resubmitted_only_when_the_operator_says(
-    fakes, home, write, provider
+    fakes, home, write, provider, tmp_path, monkeypatch
 ):
     if provider == "none":
         pytest.skip("every adapter reconciles")
+    price_by_overlay(provider, _job_endpoint(provider)[1], tmp_path, monkeypatch)
     fake = fakes(provider)
     fake.script("submit", "lost:drop")
     path = write(pipeline(provider))

@@ -175,7 +175,7 @@ def test_operator_journey_in_the_browser(page, live_server, home, studio_root):
     assert pg.locator(".tile").count() == 6  # three moves, before and after the mask
     shot(pg, "8-gallery")
     pg.goto(base + "/models")
-    assert pg.locator("tr[data-model='kling-2.1-pro']").count() == 1
+    assert pg.locator("tr[data-model='kling-3-pro']").count() == 1
     shot(pg, "9-models")
     pg.goto(base + "/costs")
     shot(pg, "10-costs")
