@@ -552,7 +552,9 @@ def status_changes() -> list[dict[str, Any]]:
     out = []
     for m in cat.models:
         status, words = m.lifecycle()
-        if (status != "active" and m.shutdown > cat.price_table_date) or (m.status == "deprecated" and status == "retired"):
+        if (status != "active" and m.shutdown > cat.price_table_date) or (
+            m.status == "deprecated" and status == "retired"
+        ):
             out.append({"model": m.id, "status": status, "detail": words})
         for h in m.hosts:
             if h.status == "unavailable":

@@ -7,6 +7,7 @@ that "why did this run on X" always has an answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -24,11 +25,38 @@ class RouteChoice:
     reason: str = ""
 
 
+class Lazy(Sequence[dict[str, Any]]):
+    """The ranked candidates' explanations, built the first time they are read.
+
+    A decision's chain is what the engine acts on; the explanation (every
+    runner-up with its traits, evidence and price) is read when the route is
+    recorded or shown, so it is not built in the routing hot path."""
+
+    def __init__(self, count: int, build: Callable[[int], dict[str, Any]]) -> None:
+        self._count, self._build = count, build
+        self._items: list[dict[str, Any] | None] = [None] * count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._count))]
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError(i)
+        item = self._items[i]
+        if item is None:
+            item = self._items[i] = self._build(i)
+        return item
+
+
 @dataclass(frozen=True)
 class RouteDecision:
     chain: tuple[RouteChoice, ...]
     reason: str
-    candidates: tuple[dict[str, Any], ...] = ()
+    candidates: Sequence[dict[str, Any]] = ()
     filtered: tuple[dict[str, Any], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -23,7 +23,7 @@ from routeyard.catalog import load as load_catalog
 from routeyard.errors import PipelineError
 from routeyard.ops import Op
 from routeyard.routing.cooldown import Cooldowns
-from routeyard.routing.decision import RouteChoice, RouteDecision
+from routeyard.routing.decision import Lazy, RouteChoice, RouteDecision
 from routeyard.routing.requirements import Requirements, analyse
 
 # Policy: (weight of relative cost, weight of relative latency) taken off quality.
@@ -150,7 +150,9 @@ class CatalogRouter:
         self._hosted_usable = True
         self._hosts: dict[tuple[str, str], str | None] = {}
         self._by_op: dict[tuple[str, str, int], tuple[list[Model], list[dict[str, str]]]] = {}
-        self._bills: dict[tuple[str, str, Any], float | None] = {}  # bounded: see _filter
+        # estimates per billed request, then per (model, host); bounded: see rank
+        self._bills: dict[Any, dict[tuple[str, str], float | None]] = {}
+        self._rank_bills: dict[tuple[str, str], float | None] = {}
         self._prices: dict[tuple[str, str], str] = {}
         self._status: dict[str, tuple[str, str]] = {}
         self._costs: dict[str, float | None] = {}  # per rank: model id → its estimate
@@ -194,10 +196,14 @@ class CatalogRouter:
         return RouteDecision(
             chain=chain,
             reason=chain[0].reason,
-            candidates=tuple(
-                c.to_dict(self._evidence(c), self.lifecycle(c.model)[1], self._price(c))
-                for c in ranked
-            ),
+            candidates=Lazy(
+                len(ranked),
+                lambda i: ranked[i].to_dict(
+                    self._evidence(ranked[i]),
+                    self.lifecycle(ranked[i].model)[1],
+                    self._price(ranked[i]),
+                ),
+            ),  # fmt: skip
             filtered=tuple(filtered),
             extra={"stage": req.stage, "requirements": req.to_dict(), "warnings": warnings},
         )
@@ -234,6 +240,9 @@ class CatalogRouter:
         survivors: list[tuple[Model, str]] = []
         self._hosted_usable = self._any_hosted_usable(req.op)
         self._costs = {}
+        if len(self._bills) > 5_000:  # a long-lived router sees many sizes: stay bounded
+            self._bills.clear()
+        self._rank_bills = self._bills.setdefault(req.bill, {})  # one hash of the request
         for m in serving:
             reason, provider = self._filter(m, req, pinned)
             if reason:
@@ -319,12 +328,10 @@ class CatalogRouter:
                 return f"no adapter for {', '.join(hosts)} in this install", ""
             env = [v for p in hosts for v in self.catalog.providers[p].env]
             return f"no credentials (set {' or '.join(env)})", ""
-        bill_key = (m.id, provider, req.bill)
-        if len(self._bills) > 50_000:  # a long-lived router sees many sizes: stay bounded
-            self._bills.clear()
-        if bill_key not in self._bills:
-            self._bills[bill_key] = estimate_cost(m, req, provider)
-        cost = self._costs[m.id] = self._bills[bill_key]
+        bills = self._rank_bills
+        if (m.id, provider) not in bills:
+            bills[(m.id, provider)] = estimate_cost(m, req, provider)
+        cost = self._costs[m.id] = bills[(m.id, provider)]
         if req.budget_usd is not None and cost is None:
             return f"price unknown on {provider}: it cannot be held to the budget", ""
         if req.budget_usd is not None and cost is not None and cost > req.budget_usd + 1e-9:
