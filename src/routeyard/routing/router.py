@@ -362,6 +362,9 @@ class CatalogRouter:
         chosen = (priced or usable)[:1]
         return chosen[0].provider if chosen else None
 
+    def _explain(self, c: Candidate) -> dict[str, Any]:
+        return c.to_dict(self._evidence(c), self.lifecycle(c.model)[1], self._price(c))
+
     def _price(self, c: Candidate) -> str:
         key = (c.model.id, c.provider)
         hit = self._prices.get(key)
