@@ -196,14 +196,7 @@ class CatalogRouter:
         return RouteDecision(
             chain=chain,
             reason=chain[0].reason,
-            candidates=Lazy(
-                len(ranked),
-                lambda i: ranked[i].to_dict(
-                    self._evidence(ranked[i]),
-                    self.lifecycle(ranked[i].model)[1],
-                    self._price(ranked[i]),
-                ),
-            ),  # fmt: skip
+            candidates=Lazy(len(ranked), lambda i: self._explain(ranked[i])),
             filtered=tuple(filtered),
             extra={"stage": req.stage, "requirements": req.to_dict(), "warnings": warnings},
         )
