@@ -579,8 +579,10 @@ def model(model_id: str) -> dict[str, Any]:
             hint=f"did you mean '{close[0]}'?" if close else "see `routeyard models`",
         )
     data = m.model_dump(by_alias=True)
-    data["sources"] = {k: cat.sources[t.source] for k, t in m.traits.items()}
-    data["price"]["source_text"] = cat.sources[m.price.source]
+    data["status"], data["lifecycle"] = m.lifecycle()
+    data["sources"] = {k: cat.sources[t.source].label for k, t in m.traits.items()}
+    data["source_dates"] = {k: cat.source_date(t.source) for k, t in m.traits.items()}
+    data["price"]["source_text"] = cat.sources[m.price.source].label
     data["credentials"] = {
         h.provider: list(cat.providers[h.provider].env) for h in m.hosts if h.provider != "local"
     }
