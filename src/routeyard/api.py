@@ -451,6 +451,25 @@ def plan_dry_run(path: str | Path) -> dict[str, Any]:
     )
 
 
+def write_plan(brief_path: str | Path, dest: str | Path) -> dict[str, Any]:
+    """A brief's recipe expansion written as an editable pipeline file; an
+    existing file is never overwritten."""
+    from routeyard.pipeline import recipes
+
+    src, out = Path(brief_path), Path(dest)
+    text = specs.read_file(src, "file")
+    data, _ = specs.read_document(text, str(src))
+    found = recipes.brief_of(data, str(src))
+    if found is None:
+        raise PipelineError(f"{src}: already a pipeline (it has steps:)", hint="edit it directly")
+    if out.exists():
+        raise PipelineError(f"{out}: exists; not overwritten", hint="pick a new file name")
+    document = recipes.expand(*found)
+    specs.parse(recipes.document_text(document), source=str(out), base_dir=out.resolve().parent)
+    out.write_text(recipes.document_text(document), encoding="utf-8")
+    return {"file": str(out), "recipe": document["recipe"], "steps": len(document["steps"])}
+
+
 def learned_rates(home: str | Path | None = None) -> Learner | None:
     """The router's learned pass rates from the store, as the engine reads them;
     None where no store exists yet (planning never creates one)."""

@@ -6,7 +6,7 @@ otherwise silently remove the budget guard).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
 
@@ -55,6 +55,13 @@ class Brief(BaseModel):
     # a local engine of another class (parallax for a generative render). Off
     # by default: that change of class is never silent.
     fallback: Literal["local"] | None = None
+    # The recipe that turns this brief into steps (default: `still` when
+    # `motion: none`, else `social-video`); a base image to start from instead
+    # of generating one; local fixes, in order: {remove: [x0, y0, x1, y1]},
+    # {remove: {mask: FILE}}, {inpaint: {box: [...], prompt: ...}}.
+    recipe: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]+$")
+    source: str | None = None
+    fixes: list[dict[str, Any]] = Field(default_factory=list)
 
     def learning_tags(self) -> list[str]:
         """What gate outcomes are recorded (and the router learns) against:

@@ -499,12 +499,22 @@ def plan_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Route and price every step; spend nothing.")
     ] = False,
+    write: Annotated[
+        Path | None,
+        typer.Option("--write", help="Write a brief's expanded steps as a pipeline file."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show every step's route, the estimated cost and time (needs --dry-run)."""
+    """Show every step's route, the estimated cost and time (needs --dry-run);
+    --write FILE saves a brief's expansion as an editable pipeline."""
     from rich.table import Table
     from rich.text import Text
 
+    if write is not None:
+        written = _api().write_plan(file, write)
+        out.print(f"wrote {written['steps']} steps ({written['recipe']} recipe) to {write}")
+        if not dry_run:
+            return
     if not dry_run:
         raise RouteyardError(
             "plan only runs as a dry run", hint="add --dry-run (or use `routeyard run`)"

@@ -39,6 +39,12 @@ class TypesetParams(OpParams):
     stroke_color: str | None = None
     shadow: bool = True
     line_spacing: float = Field(default=1.15, ge=0.8, le=3)
+    # layer: the text alone on a transparent canvas (the input's size, or
+    # width x height), to composite over a video after motion, as a rigid
+    # layer no parallax can warp.
+    layer: bool = False
+    width: int | None = Field(default=None, ge=16, le=7680)
+    height: int | None = Field(default=None, ge=16, le=7680)
 
     @field_validator("color", "stroke_color")
     @classmethod
@@ -185,6 +191,10 @@ class TypesetOp(Op):
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: TypesetParams) -> list[Output]:
         where = f"step '{ctx.node}'"
         rgba = load_input(ctx, inputs[0], keep_alpha=True)
+        if params.layer:
+            h, w = rgba.shape[:2]
+            w, h = params.width or w, params.height or h
+            rgba = np.zeros((h, w, 4), np.uint8)
         h, w = rgba.shape[:2]
         font_path = self._font(ctx, params, where)
         box = pixel_box(params.box, w, h)
@@ -205,7 +215,7 @@ class TypesetOp(Op):
                 "shorten the text, enlarge 'box' or lower the size"
             )
         out = draw(Image.fromarray(rgba), box, lay, font_path, params)
-        mode = "RGBA" if rgba.shape[2] == 4 else "RGB"
+        mode = "RGBA" if rgba.shape[2] == 4 or params.layer else "RGB"
         ctx.report_progress(1.0)
         meta = {
             "font": font_path.rsplit("/", 1)[-1],

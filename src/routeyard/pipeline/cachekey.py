@@ -17,7 +17,26 @@ from routeyard.canonical import digest
 SEED_BITS = 31
 
 
-ADDED_LATER = frozenset({"resolution", "audio", "quality"})
+# (op or None for any op, parameter) → its default when it was added.
+ADDED_LATER: dict[tuple[str | None, str], Any] = {
+    (None, "resolution"): None,
+    (None, "audio"): None,
+    (None, "quality"): None,
+    ("typeset", "layer"): False,
+    ("typeset", "width"): None,
+    ("typeset", "height"): None,
+}
+
+
+def _added_later(op: str, name: str, value: Any) -> bool:
+    for key in ((op, name), (None, name)):
+        if (
+            key in ADDED_LATER
+            and value == ADDED_LATER[key]
+            and type(value) is type(ADDED_LATER[key])
+        ):
+            return True
+    return False
 
 
 def cache_key(
@@ -33,7 +52,7 @@ def cache_key(
 ) -> str:
     # Parameters added after stores already held results: left unset, they do
     # not change the key, so an upgrade does not recompute (and re-pay) them.
-    keyed_params = {k: v for k, v in params.items() if not (k in ADDED_LATER and v is None)}
+    keyed_params = {k: v for k, v in params.items() if not _added_later(op, k, v)}
     for name, asset_id in (files or {}).items():
         keyed_params[name] = {"asset": asset_id}
     return digest(

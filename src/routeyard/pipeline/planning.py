@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from routeyard import ops
 from routeyard.brief import Brief
 from routeyard.errors import PipelineError, RouteyardError
@@ -41,24 +39,19 @@ class Stop:
 
 
 def load(path: str | Path) -> tuple[Brief | None, specs.PipelineSpec | None]:
+    """A pipeline file, or a brief expanded through its recipe (``recipes``)."""
+    from routeyard.pipeline import recipes
+
     p = Path(path)
     text = specs.read_file(p, "file")
     data, _ = specs.read_document(text, str(p))
-    if isinstance(data, dict) and "steps" in data:
-        spec = specs.parse(text, source=str(p), base_dir=p.resolve().parent)
-        return spec.brief, spec
     if not isinstance(data, dict):
         raise PipelineError(f"{p}:1: a brief is a mapping of fields (prompt, text, style, …)")
-    raw = data["brief"] if set(data) == {"brief"} else data
-    try:
-        return Brief.model_validate(raw or {}), None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"]) or "brief"
-        raise PipelineError(
-            f"{p}: brief field '{field}': {err['msg']}",
-            hint=f"known fields: {', '.join(Brief.model_fields)}",
-        ) from None
+    if "steps" not in data:
+        brief, raw = recipes.brief_of(data, str(p))
+        text = recipes.document_text(recipes.expand(brief, raw))
+    spec = specs.parse(text, source=str(p), base_dir=p.resolve().parent)
+    return spec.brief, spec
 
 
 def stops(brief: Brief | None, spec: specs.PipelineSpec | None) -> list[Stop]:

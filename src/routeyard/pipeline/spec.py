@@ -180,9 +180,11 @@ def load_file(
     *,
     check_files: bool = True,
 ) -> PipelineSpec:
+    from routeyard.pipeline.recipes import pipeline_text
+
     p = Path(path)
     return parse(
-        read_file(p),
+        pipeline_text(read_file(p), str(p)),
         source=str(p),
         base_dir=p.resolve().parent,
         overrides=overrides,

@@ -1,0 +1,254 @@
+"""Recipes: a brief alone becomes an ordinary pipeline.
+
+A recipe is a YAML template in ``pipeline/recipes/`` (one file each; a team
+adds its own in ``~/.config/routeyard/recipes/`` or ``ROUTEYARD_RECIPES``).
+``expand`` fills it from the brief and returns a pipeline document, the same
+``brief:`` + ``steps:`` a person would write, so the engine, the cache, the
+lineage and re-runs treat it like any other; ``plan --write`` saves it as an
+editable file. The brief's deliverables become the steps' parameters, so a
+brief that asks for 5 s at 24 fps gets a 5 s, 24 fps render.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from routeyard import config
+from routeyard.brief import Brief
+from routeyard.errors import PipelineError
+
+PACKAGED = Path(__file__).with_name("recipes")
+DEFAULT_SECONDS = 4.0
+DEFAULT_FPS = 24
+VIDEO_SHORT_SIDE = 720
+_REF = re.compile(r"^\$\{([\w.]+)\}$")
+
+
+def folders() -> list[Path]:
+    """Where recipes are looked up: the user's folder first, then the package."""
+    own = config.env("ROUTEYARD_RECIPES")
+    user = Path(own) if own else config.catalog_overlay_path().parent / "recipes"
+    return [user, PACKAGED]
+
+
+def available() -> list[str]:
+    names = {p.stem for folder in folders() if folder.is_dir() for p in folder.glob("*.yaml")}
+    return sorted(names)
+
+
+def load(name: str) -> dict[str, Any]:
+    for folder in folders():
+        path = folder / f"{name}.yaml"
+        if path.is_file():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
+                raise PipelineError(f"{path}: a recipe is a mapping with a 'steps:' list")
+            return data
+    raise PipelineError(
+        f"brief field 'recipe': unknown recipe '{name}'",
+        hint=f"recipes: {', '.join(available())}",
+    )
+
+
+def chosen(brief: Brief) -> str:
+    """The brief's ``recipe``, else ``still`` for ``motion: none``, else ``social-video``."""
+    if brief.recipe:
+        return brief.recipe
+    return "still" if brief.motion == "none" else "social-video"
+
+
+def context(brief: Brief, recipe: dict[str, Any]) -> dict[str, Any]:
+    """The values a recipe's ``${…}`` names: the brief's, with the defaults filled."""
+    deliver = brief.deliver
+    image = deliver.image if deliver and deliver.image else None
+    video = deliver.video if deliver and deliver.video else None
+    source = brief.source or brief.references.get("base")
+    width, height = (image.width, image.height) if image else (None, None)
+    vw, vh = _video_size(video.aspect if video else None, width, height)
+    intent = brief.motion if brief.motion in ("cinematic", "gentle") else "gentle"
+    cameras = (recipe.get("cameras") or {}).get(intent) or ["dolly-in"]
+    text = brief.text
+    return {
+        "source": source,
+        "text": text,
+        "text_gate": {"check": "typography", "on_fail": "reroute"} if text else None,
+        "text_box": None,
+        "image": {"width": width, "height": height},
+        "resize": bool(source and width and height) or None,
+        "upscale": None,
+        "video": {
+            "seconds": (video.seconds if video and video.seconds else DEFAULT_SECONDS),
+            "fps": (video.fps if video and video.fps else DEFAULT_FPS),
+            "width": vw,
+            "height": vh,
+        },
+        "cameras": list(cameras),
+        "fixes": list(brief.fixes),
+        "dir": "out/",
+        "motion": brief.motion != "none" or None,
+    }
+
+
+def _video_size(aspect: str | None, width: int | None, height: int | None):
+    if not aspect:
+        return None, None
+    aw, ah = (int(x) for x in aspect.split(":"))
+    short = min(v for v in (width, height, VIDEO_SHORT_SIDE) if v) if (width or height) else 720
+    short = min(short, VIDEO_SHORT_SIDE)
+    if aw >= ah:
+        return round(short * aw / ah) // 2 * 2, short // 2 * 2
+    return short // 2 * 2, round(short * ah / aw) // 2 * 2
+
+
+def expand(brief: Brief, raw_brief: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The pipeline document (``brief:`` and ``steps:``) the brief's recipe makes."""
+    name = chosen(brief)
+    recipe = load(name)
+    ctx = context(brief, recipe)
+    steps: dict[str, dict[str, Any]] = {}
+    prev: str | None = None
+    for entry in recipe["steps"]:
+        if "mark" in entry:
+            ctx[entry["mark"]] = prev
+            continue
+        if entry.get("each") == "fixes":
+            for i, fix in enumerate(ctx["fixes"], 1):
+                step_id, step = _fix(i, fix, prev)
+                steps[step_id], prev = step, step_id
+            continue
+        if not _kept(entry, ctx):
+            continue
+        step = {k: v for k, v in entry.items() if k not in ("id", "when", "unless")}
+        explicit = "input" in step
+        step = _fill(step, ctx)
+        if not explicit and prev is not None and step["op"] != "import":
+            step = {"op": step.pop("op"), "input": prev, **step}
+        steps[entry["id"]] = step
+        if not explicit:
+            prev = entry["id"]
+    ctx.setdefault("hero", prev)
+    for step in steps.values():  # names resolved late (${hero} before the mark)
+        if step.get("input") is None:
+            step.pop("input", None)
+    document = {"brief": raw_brief if raw_brief is not None else _brief_dict(brief)}
+    document["steps"] = _outputs(steps, ctx)
+    document["recipe"] = name
+    return document
+
+
+def _outputs(steps: dict[str, dict[str, Any]], ctx: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The export's inputs: the titled still and video where there is text."""
+    hero = ctx.get("hero")
+    still = "still" if "still" in steps else hero
+    video = "titled" if "titled" in steps else ("best" if "best" in steps else None)
+    for step in steps.values():
+        if step.get("op") == "export":
+            step["input"] = [s for s in (still, video) if s]
+        if step.get("input") == "${hero}":
+            step["input"] = hero
+    return steps
+
+
+def _kept(entry: dict[str, Any], ctx: dict[str, Any]) -> bool:
+    when, unless = entry.get("when"), entry.get("unless")
+    if when and not _value(when, ctx):
+        return False
+    return not (unless and _value(unless, ctx))
+
+
+def _value(path: str, ctx: dict[str, Any]) -> Any:
+    value: Any = ctx
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _fill(value: Any, ctx: dict[str, Any]) -> Any:
+    """``${name}`` replaced by its value (None drops the key); ``${hero}`` kept
+    for the chain to resolve."""
+    if isinstance(value, str):
+        m = _REF.match(value)
+        if not m:
+            return value
+        if m[1] in ("hero", "still_out", "video_out") and m[1] not in ctx:
+            return value
+        return _value(m[1], ctx)
+    if isinstance(value, list):
+        return [x for x in (_fill(v, ctx) for v in value) if x is not None]
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            filled = _fill(v, ctx)
+            if filled is not None:
+                out[k] = filled
+        return out
+    return value
+
+
+def _fix(i: int, fix: dict[str, Any], prev: str | None) -> tuple[str, dict[str, Any]]:
+    """One of the brief's local fixes as a step: ``{remove: [x0, y0, x1, y1]}``,
+    ``{remove: {mask: FILE}}``, ``{inpaint: {box: […], prompt: …}}``."""
+    if not isinstance(fix, dict) or len(fix) != 1:
+        raise PipelineError(
+            f"brief field 'fixes[{i - 1}]': one of remove or inpaint, e.g. "
+            "{remove: [274, 334, 332, 366]}"
+        )
+    ((kind, spec),) = fix.items()
+    ops = {"remove": "remove_object", "inpaint": "inpaint"}
+    if kind not in ops:
+        raise PipelineError(
+            f"brief field 'fixes[{i - 1}]': unknown fix '{kind}'", hint="fixes: remove, inpaint"
+        )
+    params = {"box": spec} if isinstance(spec, list) else dict(spec or {})
+    step = {"op": ops[kind], **({"input": prev} if prev else {}), **params}
+    return f"fix{i}", step
+
+
+def _brief_dict(brief: Brief) -> dict[str, Any]:
+    return brief.model_dump(mode="json", exclude_defaults=True)
+
+
+def brief_of(data: Any, source: str) -> tuple[Brief, dict[str, Any]] | None:
+    """The brief, when a document is a brief alone (``brief:`` only, or bare
+    brief fields); None for a pipeline."""
+    from pydantic import ValidationError
+
+    if not isinstance(data, dict) or "steps" in data:
+        return None
+    raw = data["brief"] if set(data) == {"brief"} else data
+    try:
+        return Brief.model_validate(raw or {}), dict(raw or {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "brief"
+        raise PipelineError(
+            f"{source}: brief field '{field}': {err['msg']}",
+            hint=f"known fields: {', '.join(Brief.model_fields)}",
+        ) from None
+
+
+def pipeline_text(text: str, source: str) -> str:
+    """A pipeline file's text as it is; a brief's, expanded through its recipe."""
+    from routeyard.pipeline import spec as specs
+
+    data, _ = specs.read_document(text, source)
+    found = brief_of(data, source)
+    if found is None:
+        return text
+    return document_text(expand(*found))
+
+
+def document_text(document: dict[str, Any]) -> str:
+    """The expansion as an editable pipeline file."""
+    head = (
+        f"# Expanded from a brief by routeyard's '{document.get('recipe')}' recipe. Edit freely:\n"
+        "# this file is an ordinary pipeline (`routeyard run` it as it stands).\n"
+    )
+    body = {k: document[k] for k in ("brief", "steps")}
+    return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)

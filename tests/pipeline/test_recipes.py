@@ -1,0 +1,114 @@
+"""Recipes: a brief alone is expanded into an ordinary plan, run like one,
+and written out as an editable pipeline that hits the same cache (issue 18)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from routeyard import api
+from routeyard.brief import Brief
+from routeyard.errors import PipelineError
+from routeyard.media import probe_file
+from routeyard.media.video import read_frames
+from routeyard.pipeline import recipes
+from tests.ocr import needs_tesseract, normalise, read_text
+
+BRIEF = """\
+brief:
+  prompt: "An astronaut portrait for a space-week post"
+  text: "SPACE WEEK"
+  style: photoreal
+  motion: gentle
+  source: "sample:astronaut"
+  fixes: [{remove: [274, 334, 332, 366]}]
+  deliver: {video: {seconds: 2, fps: 12, aspect: "1:1"}}  # short: a test
+"""
+
+
+def test_the_social_video_recipe_expands_a_brief_into_the_designed_chain():
+    brief = Brief(prompt="p", text="HI", motion="cinematic", source="photo.png",
+                  fixes=[{"remove": [1, 2, 30, 40]}, {"inpaint": {"box": [5, 5, 9, 9], "prompt": "sky"}}],
+                  deliver={"image": {"width": 640, "height": 640},
+                           "video": {"seconds": 5, "fps": 24, "aspect": "9:16"}})  # fmt: skip
+    doc = recipes.expand(brief)
+    steps = doc["steps"]
+    assert doc["recipe"] == "social-video"
+    assert list(steps) == ["base", "fit", "cues", "fix1", "fix2", "motion", "best", "title",
+                           "titled", "still", "out"]  # fmt: skip
+    assert steps["base"] == {"op": "import", "source": "photo.png"}
+    assert steps["fit"]["width"] == steps["fit"]["height"] == 640
+    assert steps["cues"]["gate"] == {"check": "first_frame", "on_fail": "repair: depth_cues"}
+    assert steps["fix1"] == {"op": "remove_object", "input": "cues", "box": [1, 2, 30, 40]}
+    assert steps["fix2"]["op"] == "inpaint" and steps["fix2"]["input"] == "fix1"
+    motion = steps["motion"]
+    assert motion["input"] == "fix2" and motion["variants"]["camera"] == [
+        "dolly-in",
+        "orbit",
+        "pan-left",
+    ]
+    # the deliverables are the render's parameters: 5 s at 24 fps, 9:16
+    assert (motion["seconds"], motion["fps"], motion["width"], motion["height"]) == (
+        5,
+        24,
+        640,
+        1138,
+    )
+    # the exact text is a rigid layer over the chosen video, never baked in before motion
+    assert steps["title"]["layer"] is True and steps["title"]["input"] == "fix2"
+    assert steps["titled"] == {"op": "composite", "input": ["title", "best"]}
+    assert steps["out"]["input"] == ["still", "titled"]
+
+
+def test_the_still_recipe_and_a_generated_base():
+    doc = recipes.expand(Brief(prompt="a cup", text="SALE", motion="none",
+                               deliver={"image": {"width": 1024, "height": 1024}}))  # fmt: skip
+    steps = doc["steps"]
+    assert doc["recipe"] == "still" and "motion" not in steps
+    assert steps["base"]["op"] == "generate" and steps["base"]["width"] == 1024
+    assert steps["base"]["gate"] == {"check": "typography", "on_fail": "reroute"}
+    assert steps["still"]["input"] == "base" and steps["out"]["input"] == ["still"]
+
+
+def test_an_unknown_recipe_or_fix_is_one_clear_error(write, home):
+    with pytest.raises(PipelineError, match="unknown recipe 'reels'") as err:
+        recipes.expand(Brief(prompt="p", recipe="reels"))
+    assert "social-video" in err.value.hint and "still" in err.value.hint
+    with pytest.raises(PipelineError, match=r"fixes\[0\]': unknown fix 'blur'"):
+        recipes.expand(Brief(prompt="p", source="x.png", fixes=[{"blur": [1, 2, 3, 4]}]))
+    bad = write("brief: {prompt: p, source: sample:astronaut, recipe: nope}\n", name="b.yaml")
+    with pytest.raises(PipelineError, match="unknown recipe 'nope'"):
+        api.run_pipeline(bad)
+
+
+@needs_tesseract
+def test_a_brief_runs_offline_and_its_plan_round_trips_through_the_cache(write, home, tmp_path):
+    path = write(BRIEF, name="space.yaml")
+    run = api.run_pipeline(path)
+    assert run["status"] == "done", [(s["name"], s["error"]) for s in run["steps"]]
+    steps = {s["name"]: s for s in run["steps"]}
+    assert {"cues", "fix1", "motion[0]", "best", "titled", "still", "out"} <= set(steps)
+    gates = {(s["name"], g["gate"]): g for s in run["steps"] for g in s["gates"]}
+    assert gates[("cues", "first_frame")]["passed"]
+    temporal = [g for (name, gate), g in gates.items() if gate == "temporal"]
+    assert len(temporal) == 3  # every variant judged; keep_best carries the steadiest on
+
+    video = next(Path(p) for p in (Path(path).parent / "out").iterdir() if p.suffix == ".mp4")
+    facts = probe_file(video)
+    assert (facts.width, facts.height) == (720, 720)
+    assert facts.duration == pytest.approx(2.0, abs=0.1) and facts.fps == pytest.approx(12, abs=0.5)
+    frames = list(read_frames(video, where="test"))
+    box = (int(0.06 * 720), int(0.70 * 720), int(0.94 * 720), int(0.94 * 720))
+    for frame in (frames[0], frames[len(frames) // 2], frames[-1]):  # rigid on every sampled frame
+        assert normalise(read_text(np.asarray(frame), box, (255, 212, 0))) == "SPACEWEEK"
+
+    written = Path(path).parent / "space-pipeline.yaml"
+    api.write_plan(path, written)
+    again = api.run_pipeline(written)
+    assert again["status"] == "done"
+    # nothing recomputed: every step is a cache hit (variants the gate rejected stay rejected)
+    assert {s["status"] for s in again["steps"]} <= {"cached", "rejected"}
+    with pytest.raises(PipelineError, match="exists; not overwritten"):
+        api.write_plan(path, written)
