@@ -112,3 +112,27 @@ def test_a_brief_runs_offline_and_its_plan_round_trips_through_the_cache(write, 
     assert {s["status"] for s in again["steps"]} <= {"cached", "rejected"}
     with pytest.raises(PipelineError, match="exists; not overwritten"):
         api.write_plan(path, written)
+
+
+def test_the_offline_brief_example_expands_and_routes_without_keys(monkeypatch):
+    """examples/briefs/space-week.yaml: every expanded step has a local route."""
+    for var in ("FAL_KEY", "REPLICATE_API_TOKEN", "BFL_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
+                "KLING_ACCESS_KEY", "ARK_API_KEY", "OPENAI_API_KEY"):  # fmt: skip
+        monkeypatch.delenv(var, raising=False)
+    plan = api.plan_dry_run("examples/briefs/space-week.yaml")
+    names = [s["step"] for s in plan["steps"]]
+    assert "fix1" in names and "motion[0]" in names
+    now = {s["step"]: s["with_current_keys"]["model"] for s in plan["steps"]}
+    assert now["motion[0]"] == "local/animate" and now["fix1"] == "local/remove_object"
+
+
+def test_a_brief_that_must_generate_without_keys_names_what_to_set(write, home, monkeypatch):
+    for var in ("FAL_KEY", "REPLICATE_API_TOKEN", "BFL_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
+                "OPENAI_API_KEY", "ARK_API_KEY"):  # fmt: skip
+        monkeypatch.delenv(var, raising=False)
+    path = write("brief: {prompt: a cup, text: SALE, motion: none}\n", name="cup.yaml")
+    with pytest.raises(PipelineError) as err:
+        api.run_pipeline(path)
+    assert "no model can run 'generate'" in err.value.message
+    assert "source:" in err.value.hint and "provider key" in err.value.hint
+    assert not (Path(path).parent / "out").exists()  # nothing ran

@@ -178,6 +178,9 @@ class CatalogRouter:
                     else "add `fallback: local` to the brief to let routeyard's local engine "
                     "stand in"
                     if any("fallback: local" in f["reason"] for f in filtered)
+                    else "set a provider key (see `routeyard models show MODEL`), or start "
+                    "from an image: `source:` in the brief, or `op: import`"
+                    if op.name == "generate"
                     else "set a provider key, relax the brief's constraints, or use a local op"
                 ),
             )
