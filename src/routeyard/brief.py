@@ -28,6 +28,8 @@ class Deliverables(BaseModel):
     model_config = ConfigDict(extra="forbid")
     image: ImageDeliverable | None = None
     video: VideoDeliverable | None = None
+    # where the finished files go (relative to the brief file; default out/)
+    dir: str | None = None
 
 
 class Brief(BaseModel):

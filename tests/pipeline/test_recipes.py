@@ -95,7 +95,13 @@ def test_a_brief_runs_offline_and_its_plan_round_trips_through_the_cache(write, 
     temporal = [g for (name, gate), g in gates.items() if gate == "temporal"]
     assert len(temporal) == 3  # every variant judged; keep_best carries the steadiest on
 
-    video = next(Path(p) for p in (Path(path).parent / "out").iterdir() if p.suffix == ".mp4")
+    out = Path(path).parent / "out"
+    # readable names (<brief>-<format>), ordinary permissions, one current set
+    assert sorted(p.name for p in out.iterdir()) == [
+        "provenance.json", "space-1x1.mp4", "space-1x1.png"
+    ]  # fmt: skip
+    video = out / "space-1x1.mp4"
+    assert video.stat().st_mode & 0o044 == 0o044  # readable by the group and others
     facts = probe_file(video)
     assert (facts.width, facts.height) == (720, 720)
     assert facts.duration == pytest.approx(2.0, abs=0.1) and facts.fps == pytest.approx(12, abs=0.5)

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import NonNegativeInt
+from pydantic import Field, NonNegativeInt
 
 from routeyard.canonical import sha256_hex
 from routeyard.checks import SCORERS
@@ -73,6 +73,9 @@ class SelectOp(Op):
 
 class ExportParams(OpParams):
     dir: str = "out"
+    # Readable file names: NAME.png, NAME.mp4 (NAME-2.png for a second image),
+    # one current set that each run replaces; unset: step-and-hash names.
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 
 @register
@@ -88,7 +91,12 @@ class ExportOp(Op):
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: ExportParams) -> list[Output]:
         dest = self._dest(ctx, params)
         sidecar = export_assets(
-            ctx.catalog, ctx.asset_path, [i.id for i in inputs], dest, secrets=ctx.secrets
+            ctx.catalog,
+            ctx.asset_path,
+            [i.id for i in inputs],
+            dest,
+            secrets=ctx.secrets,
+            stem=params.name,
         )
         data = json.dumps(sidecar, indent=2, sort_keys=True).encode()
         return [Output(data=data, mime_hint="application/json", meta={"dir": str(dest)})]

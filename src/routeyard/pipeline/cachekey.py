@@ -25,6 +25,7 @@ ADDED_LATER: dict[tuple[str | None, str], Any] = {
     ("typeset", "layer"): False,
     ("typeset", "width"): None,
     ("typeset", "height"): None,
+    ("export", "name"): None,
 }
 
 

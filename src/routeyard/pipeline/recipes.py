@@ -61,7 +61,7 @@ def chosen(brief: Brief) -> str:
     return "still" if brief.motion == "none" else "social-video"
 
 
-def context(brief: Brief, recipe: dict[str, Any]) -> dict[str, Any]:
+def context(brief: Brief, recipe: dict[str, Any], stem: str | None = None) -> dict[str, Any]:
     """The values a recipe's ``${…}`` names: the brief's, with the defaults filled."""
     deliver = brief.deliver
     image = deliver.image if deliver and deliver.image else None
@@ -88,9 +88,19 @@ def context(brief: Brief, recipe: dict[str, Any]) -> dict[str, Any]:
         },
         "cameras": list(cameras),
         "fixes": list(brief.fixes),
-        "dir": "out/",
+        "dir": (deliver.dir if deliver and deliver.dir else "out/"),
+        "name": _name(stem, video.aspect if video else None, brief.motion == "none"),
         "motion": brief.motion != "none" or None,
     }
+
+
+def _name(stem: str | None, aspect: str | None, still: bool) -> str | None:
+    """Deliverable file names: ``<brief>-<format>`` (``space-week-1x1.mp4``)."""
+    if not stem:
+        return None
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "brief"
+    label = aspect.replace(":", "x") if aspect and not still else None
+    return f"{clean}-{label}" if label else clean
 
 
 def _video_size(aspect: str | None, width: int | None, height: int | None):
@@ -104,11 +114,14 @@ def _video_size(aspect: str | None, width: int | None, height: int | None):
     return short // 2 * 2, round(short * ah / aw) // 2 * 2
 
 
-def expand(brief: Brief, raw_brief: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The pipeline document (``brief:`` and ``steps:``) the brief's recipe makes."""
+def expand(
+    brief: Brief, raw_brief: dict[str, Any] | None = None, stem: str | None = None
+) -> dict[str, Any]:
+    """The pipeline document (``brief:`` and ``steps:``) the brief's recipe makes;
+    ``stem`` (the brief file's name) names the deliverables."""
     name = chosen(brief)
     recipe = load(name)
-    ctx = context(brief, recipe)
+    ctx = context(brief, recipe, stem)
     steps: dict[str, dict[str, Any]] = {}
     prev: str | None = None
     for entry in recipe["steps"]:
@@ -241,7 +254,7 @@ def pipeline_text(text: str, source: str) -> str:
     found = brief_of(data, source)
     if found is None:
         return text
-    return document_text(expand(*found))
+    return document_text(expand(*found, stem=Path(source).stem))
 
 
 def document_text(document: dict[str, Any]) -> str:

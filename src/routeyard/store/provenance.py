@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -175,15 +176,24 @@ def export_assets(
     *,
     extra: dict[str, Any] | None = None,
     secrets: Sequence[str] = (),
+    stem: str | None = None,
 ) -> dict[str, Any]:
-    """Write deliverables and the provenance sidecar into ``dest``; returns the sidecar."""
+    """Write deliverables and the provenance sidecar into ``dest``; returns the
+    sidecar. With ``stem`` the files are ``STEM.png`` / ``STEM.mp4`` (a second of
+    a kind ``STEM-2.png``), and the set an earlier export left there is replaced."""
     dest.mkdir(parents=True, exist_ok=True)
+    earlier = _listed(dest) if stem else set()
     memo: dict = {}
     files = []
+    used: dict[str, int] = {}
     for asset_id in dict.fromkeys(asset_ids):
         record = catalog.get_asset(asset_id)
         tree = lineage(catalog, asset_id, memo, secrets=secrets)
         name = deliverable_name(tree, record.mime)
+        if stem:
+            ext = Path(name).suffix
+            used[ext] = used.get(ext, 0) + 1
+            name = f"{stem}{'' if used[ext] == 1 else f'-{used[ext]}'}{ext}"
         payload = {"asset": asset_id, "lineage": tree}
         data = embed(Path(asset_path(asset_id)).read_bytes(), record.mime, payload)
         _write_atomic(dest / name, data)
@@ -200,7 +210,19 @@ def export_assets(
         files.append(entry)
     sidecar = redact({"routeyard": 1, **(extra or {}), "deliverables": files}, secrets)
     _write_atomic(dest / SIDECAR, json.dumps(sidecar, indent=2, sort_keys=True).encode())
+    for old in earlier - {f["file"] for f in files}:  # one current set, not a pile
+        (dest / old).unlink(missing_ok=True)
     return sidecar
+
+
+def _listed(dest: Path) -> set[str]:
+    """The files an earlier export's sidecar in ``dest`` names (plain names only)."""
+    try:
+        sidecar = json.loads((dest / SIDECAR).read_text())
+        names = {str(f["file"]) for f in sidecar.get("deliverables", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return set()
+    return {n for n in names if n and "/" not in n and "\\" not in n and not n.startswith(".")}
 
 
 def _annotation(row: dict[str, Any]) -> dict[str, Any]:
@@ -211,4 +233,14 @@ def _write_atomic(target: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     with open(fd, "wb") as f:
         f.write(data)
+    os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; a delivered file is an ordinary file
     shutil.move(tmp, target)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+_FILE_MODE = 0o666 & ~_umask()
