@@ -36,8 +36,8 @@ def test_the_social_video_recipe_expands_a_brief_into_the_designed_chain():
     doc = recipes.expand(brief)
     steps = doc["steps"]
     assert doc["recipe"] == "social-video"
-    assert list(steps) == ["base", "fit", "cues", "fix1", "fix2", "motion", "best", "title",
-                           "titled", "still", "out"]  # fmt: skip
+    assert list(steps) == ["base", "fit", "cues", "fix1", "fix2", "motion", "best", "final",
+                           "title", "titled", "still", "out"]  # fmt: skip
     assert steps["base"] == {"op": "import", "source": "photo.png"}
     assert steps["fit"]["width"] == steps["fit"]["height"] == 640
     assert steps["cues"]["gate"] == {"check": "first_frame", "on_fail": "repair: depth_cues"}
@@ -58,7 +58,9 @@ def test_the_social_video_recipe_expands_a_brief_into_the_designed_chain():
     )
     # the exact text is a rigid layer over the chosen video, never baked in before motion
     assert steps["title"]["layer"] is True and steps["title"]["input"] == "fix2"
-    assert steps["titled"] == {"op": "composite", "input": ["title", "best"]}
+    assert steps["final"] == {"op": "conform", "input": "best", "seconds": 5, "fps": 24,
+                              "width": 640, "height": 1138}  # fmt: skip
+    assert steps["titled"] == {"op": "composite", "input": ["title", "final"]}
     assert steps["out"]["input"] == ["still", "titled"]
 
 
@@ -89,7 +91,7 @@ def test_a_brief_runs_offline_and_its_plan_round_trips_through_the_cache(write, 
     run = api.run_pipeline(path)
     assert run["status"] == "done", [(s["name"], s["error"]) for s in run["steps"]]
     steps = {s["name"]: s for s in run["steps"]}
-    assert {"cues", "fix1", "motion[0]", "best", "titled", "still", "out"} <= set(steps)
+    assert {"cues", "fix1", "motion[0]", "best", "final", "titled", "still", "out"} <= set(steps)
     gates = {(s["name"], g["gate"]): g for s in run["steps"] for g in s["gates"]}
     assert gates[("cues", "first_frame")]["passed"]
     temporal = [g for (name, gate), g in gates.items() if gate == "temporal"]
@@ -104,7 +106,7 @@ def test_a_brief_runs_offline_and_its_plan_round_trips_through_the_cache(write, 
     assert video.stat().st_mode & 0o044 == 0o044  # readable by the group and others
     facts = probe_file(video)
     assert (facts.width, facts.height) == (720, 720)
-    assert facts.duration == pytest.approx(2.0, abs=0.1) and facts.fps == pytest.approx(12, abs=0.5)
+    assert facts.frames == 24 and facts.fps == pytest.approx(12)  # exactly 2 s at 12 fps
     frames = list(read_frames(video, where="test"))
     box = (int(0.06 * 720), int(0.70 * 720), int(0.94 * 720), int(0.94 * 720))
     for frame in (frames[0], frames[len(frames) // 2], frames[-1]):  # rigid on every sampled frame
@@ -142,3 +144,29 @@ def test_a_brief_that_must_generate_without_keys_names_what_to_set(write, home, 
     assert "no model can run 'generate'" in err.value.message
     assert "source:" in err.value.hint and "provider key" in err.value.hint
     assert not (Path(path).parent / "out").exists()  # nothing ran
+
+
+def test_conform_trims_pads_and_reframes_to_the_exact_ask(write, home):
+    """A hosted tier's 6 s, 1280x720 clip delivered as the asked 5 s, 12 fps, 9:16."""
+    path = write(
+        "steps:\n"
+        "  base: {op: import, source: 'sample:astronaut'}\n"
+        "  clip: {op: animate, input: base, model: local, seconds: 1.5, fps: 8, width: 128,"
+        " height: 72}\n"
+        "  long: {op: conform, input: clip, seconds: 2, fps: 12, width: 72, height: 128}\n"
+        "  short: {op: conform, input: clip, seconds: 1, fps: 8}\n",
+        name="conform.yaml",
+    )
+    run = api.run_pipeline(path)
+    assert run["status"] == "done"
+    steps = {s["name"]: s for s in run["steps"]}
+    from routeyard.store import Store
+
+    with Store.open(home) as store:
+        long = store.catalog.get_asset(steps["long"]["outputs"][0])
+        short = store.catalog.get_asset(steps["short"]["outputs"][0])
+    assert (long.width, long.height, long.frames) == (72, 128, 24)
+    assert short.frames == 8 and (short.width, short.height) == (128, 72)
+    assert any("padded" in w and "to the asked 2 s" in w for w in steps["long"]["warnings"])
+    assert any("reframed 128x72 to 72x128" in w for w in steps["long"]["warnings"])
+    assert any("trimmed 1.50 s to the asked 1 s" in w for w in steps["short"]["warnings"])

@@ -157,7 +157,7 @@ def _outputs(steps: dict[str, dict[str, Any]], ctx: dict[str, Any]) -> dict[str,
     """The export's inputs: the titled still and video where there is text."""
     hero = ctx.get("hero")
     still = "still" if "still" in steps else hero
-    video = "titled" if "titled" in steps else ("best" if "best" in steps else None)
+    video = next((s for s in ("titled", "final", "best") if s in steps), None)
     for step in steps.values():
         if step.get("op") == "export":
             step["input"] = [s for s in (still, video) if s]
