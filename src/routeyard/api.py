@@ -368,6 +368,66 @@ def deliverables(run: RunRecord) -> list[str]:
     return out
 
 
+def delivery_report(
+    run: RunRecord, catalog: Any, gates: dict[int, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Per deliverable: its file (where exported), media facts, every gate on the
+    way to it, the hosted routes it took (with fallbacks), its cost and time.
+    Deliverables with a failed gate or a fallback come first."""
+    producer: dict[str, Any] = {}
+    for s in run.steps:  # the step that made an asset, not one that passed it on (select)
+        for a in s.outputs:
+            producer.setdefault(a, s)
+    files: dict[str, str] = {}
+    for s in run.steps:
+        if s.op == "export" and s.outputs and s.status in ("executed", "cached"):
+            meta = catalog.get_asset(s.outputs[0]).meta or {}
+            folder = Path(meta.get("dir") or "")
+            for asset, name in (meta.get("files") or {}).items():
+                files[asset] = str(folder / name)
+    report = []
+    for asset_id in deliverables(run):
+        chain, todo, seen = [], [asset_id], set()
+        while todo:
+            step = producer.get(todo.pop())
+            if step is None or step.id in seen:
+                continue
+            seen.add(step.id)
+            chain.append(step)
+            todo.extend(step.inputs)
+        record = catalog.get_asset(asset_id)
+        steps_gates = [
+            {"step": st.node, **{k: g[k] for k in ("gate", "score", "passed")}}
+            for st in reversed(chain)
+            for g in gates.get(st.id, [])
+            if g["asset"] in st.outputs
+        ]
+        notes = [w for st in chain for w in st.warnings if "fell back" in w or "another class" in w]
+        routes = [
+            {"step": st.node, "model": st.model, "provider": st.provider}
+            for st in reversed(chain)
+            if st.provider and st.provider != "local"
+        ]
+        report.append(
+            {
+                "asset": asset_id,
+                "file": files.get(asset_id),
+                "kind": record.kind,
+                "width": record.width,
+                "height": record.height,
+                "seconds": record.duration,
+                "fps": record.fps,
+                "gates": steps_gates,
+                "routes": routes,
+                "fallbacks": notes,
+                "cost_usd": round(sum(st.cost_usd or 0.0 for st in chain), 4),
+                "seconds_spent": round(sum(st.seconds or 0.0 for st in chain), 2),
+            }
+        )
+    report.sort(key=lambda d: all(g["passed"] for g in d["gates"]) and not d["fallbacks"])
+    return report
+
+
 def run_object(run: RunRecord, catalog: Any = None) -> dict[str, Any]:
     """A run in the contract's JSON shape (plus a few fields scripts find useful)."""
     gates: dict[int, list[dict[str, Any]]] = {}
@@ -385,6 +445,7 @@ def run_object(run: RunRecord, catalog: Any = None) -> dict[str, Any]:
     return {
         "run": run.id,
         "status": run.status,
+        "delivery": delivery_report(run, catalog, gates) if catalog is not None else [],
         "over_budget": run.status == "failed" and (run.error or "").startswith(OVER_BUDGET),
         "steps": [
             {

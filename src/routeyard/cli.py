@@ -184,7 +184,34 @@ def _print_run(run: dict[str, Any]) -> None:
             " ".join(a[:12] for a in s["outputs"]),
         )
     out.print(table)
+    _print_delivery(run.get("delivery") or [])
     out.print(f"cost ${run['cost_usd']:.2f}")
+
+
+def _print_delivery(items: list[dict[str, Any]]) -> None:
+    """The delivery report: each deliverable, its facts, gates, route, cost and time."""
+    from rich.text import Text
+
+    if not items:
+        return
+    out.print("[bold]delivered[/] (failures and fallbacks first):")
+    for d in items:
+        size = f"{d['width']}x{d['height']}" if d["width"] else ""
+        clip = f", {d['seconds']:.2f} s at {d['fps']:g} fps" if d["kind"] == "video" else ""
+        where = d["file"] or d["asset"][:12]
+        out.print(Text(f"  {where}: {d['kind']} {size}{clip}, ${d['cost_usd']:.2f}, "
+                       f"{d['seconds_spent']:.1f} s of steps"), highlight=False)  # fmt: skip
+        gates = ", ".join(
+            f"{g['step']}/{g['gate']} {g['score']:.2f} {'pass' if g['passed'] else 'FAIL'}"
+            for g in d["gates"]
+        )
+        if gates:
+            out.print(Text(f"    gates: {gates}"), highlight=False)
+        for r in d["routes"]:
+            out.print(Text(f"    route: {r['step']} on {r['model']} ({r['provider']})"),
+                      highlight=False)  # fmt: skip
+        for note in d["fallbacks"]:
+            out.print(Text(f"    fallback: {note}", style="yellow"), highlight=False)
 
 
 def _run_with_progress(fn):

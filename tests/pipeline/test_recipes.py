@@ -170,3 +170,16 @@ def test_conform_trims_pads_and_reframes_to_the_exact_ask(write, home):
     assert any("padded" in w and "to the asked 2 s" in w for w in steps["long"]["warnings"])
     assert any("reframed 128x72 to 72x128" in w for w in steps["long"]["warnings"])
     assert any("trimmed 1.50 s to the asked 1 s" in w for w in steps["short"]["warnings"])
+
+
+def test_the_run_summary_reads_like_a_delivery_report(write, home):
+    path = write(BRIEF, name="report.yaml")
+    run = api.run_pipeline(path)
+    delivery = {Path(d["file"]).name: d for d in run["delivery"] if d["file"]}
+    assert set(delivery) == {"report-1x1.png", "report-1x1.mp4"}
+    video = delivery["report-1x1.mp4"]
+    assert (video["kind"], video["width"], video["height"], video["fps"]) == ("video", 720, 720, 12)
+    assert video["seconds"] == pytest.approx(2.0, abs=0.05)
+    judged = {(g["step"], g["gate"]) for g in video["gates"]}
+    assert ("cues", "first_frame") in judged and any(g == "temporal" for _, g in judged)
+    assert video["cost_usd"] == 0 and video["seconds_spent"] > 0

@@ -99,7 +99,9 @@ class ExportOp(Op):
             stem=params.name,
         )
         data = json.dumps(sidecar, indent=2, sort_keys=True).encode()
-        return [Output(data=data, mime_hint="application/json", meta={"dir": str(dest)})]
+        files = {f["asset"]: f["file"] for f in sidecar["deliverables"]}
+        meta = {"dir": str(dest), "files": files}
+        return [Output(data=data, mime_hint="application/json", meta=meta)]
 
     def still_valid(self, params: ExportParams, outputs: list[str], ctx: OpContext) -> bool:
         dest = self._dest(ctx, params)
