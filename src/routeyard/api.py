@@ -89,7 +89,12 @@ def gate_versions() -> dict[str, str]:
 def load_pipeline(
     path: str | Path, overrides: dict[str, dict[str, Any]] | None = None
 ) -> specs.PipelineSpec:
-    return specs.load_file(path, overrides)
+    """A pipeline file, or a brief expanded through its recipe."""
+    from routeyard.pipeline import recipes
+
+    p = Path(path)
+    text = recipes.pipeline_text(specs.read_file(p), str(p))
+    return specs.parse(text, source=str(p), base_dir=p.resolve().parent, overrides=overrides)
 
 
 class RunControl:

@@ -180,11 +180,9 @@ def load_file(
     *,
     check_files: bool = True,
 ) -> PipelineSpec:
-    from routeyard.pipeline.recipes import pipeline_text
-
     p = Path(path)
     return parse(
-        pipeline_text(read_file(p), str(p)),
+        read_file(p),
         source=str(p),
         base_dir=p.resolve().parent,
         overrides=overrides,
