@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from routeyard import config
-from routeyard.providers import schema
 from routeyard.providers.base import (
     InvalidInputError,
     PermanentError,
@@ -78,17 +77,9 @@ class FalProvider(HostedProvider):
         req = normalise(task)
         where = f"{task.model} on fal ({endpoint})"
         notes: list[str] = []
-        model, _ = self.endpoint(task)
-        host = model.host(self.name)
-        if host is not None and host.request is not None:  # the shape is catalog data
-            images = [await self.upload(a) for a in req.images]
-            mask = None
-            if req.mask_png and "mask" in host.request.fields:
-                mask = await self.upload_bytes(req.mask_png, "image/png", "mask.png")
-            body, honoured = schema.build(
-                host.request, req, model, images=images, mask=mask, where=where,
-                notes=notes, node=task.node,
-            )  # fmt: skip
+        built = await self.from_schema(task, req, where, notes)
+        if built is not None:
+            body, honoured = built
         else:
             body, honoured = await self._body(family(endpoint), req, task, notes, where)
         return Prepared(payload=body, warnings=notes + req.unsupported(honoured, where))

@@ -547,6 +547,26 @@ class HostedProvider(Provider):
         return billing.actual(model, billed_request(task), facts, self.name, usage_tokens)
 
     # ------------------------------------------------------------ helpers
+    async def from_schema(
+        self, task: Task, req: Any, where: str, notes: list[str]
+    ) -> tuple[dict[str, Any], set[str]] | None:
+        """The body from the host's request schema in the catalog (inputs uploaded
+        first), or None when the host has none and the adapter's code builds it."""
+        from routeyard.providers import schema
+
+        model, _ = self.endpoint(task)
+        host = model.host(self.name)
+        if host is None or host.request is None:
+            return None
+        images = [await self.upload(a) for a in req.images]
+        mask = None
+        if req.mask_png and "mask" in host.request.fields:
+            mask = await self.upload_bytes(req.mask_png, "image/png", "mask.png")
+        return schema.build(
+            host.request, req, model, images=images, mask=mask, where=where,
+            notes=notes, node=task.node,
+        )  # fmt: skip
+
     async def upload(self, asset: InputAsset) -> str:
         """The provider's URL for an input asset, uploaded once per process."""
         if asset.id not in self._uploads:

@@ -16,7 +16,6 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
-from routeyard.providers import schema
 from routeyard.providers.base import (
     InvalidInputError,
     PermanentError,
@@ -58,17 +57,9 @@ class ReplicateProvider(HostedProvider):
         req = normalise(task)
         where = f"{task.model} on replicate ({endpoint})"
         notes: list[str] = []
-        model, _ = self.endpoint(task)
-        host = model.host(self.name)
-        if host is not None and host.request is not None:  # the shape is catalog data
-            images = [await self.upload(a) for a in req.images]
-            mask = None
-            if req.mask_png and "mask" in host.request.fields:
-                mask = await self.upload_bytes(req.mask_png, "image/png", "mask.png")
-            body, honoured = schema.build(
-                host.request, req, model, images=images, mask=mask, where=where,
-                notes=notes, node=task.node,
-            )  # fmt: skip
+        built = await self.from_schema(task, req, where, notes)
+        if built is not None:
+            body, honoured = built
         else:
             body, honoured = await self._input(endpoint, req, task)
         warnings = notes + req.unsupported(honoured, where)
