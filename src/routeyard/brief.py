@@ -6,7 +6,7 @@ otherwise silently remove the budget guard).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
 
@@ -30,6 +30,10 @@ class Deliverables(BaseModel):
     video: VideoDeliverable | None = None
     # where the finished files go (relative to the brief file; default out/)
     dir: str | None = None
+    # one deliverable set per format, each reframed from the same base
+    formats: list[Annotated[str, Field(pattern=r"^[1-9]\d*:[1-9]\d*$")]] = Field(
+        default_factory=list
+    )
 
 
 class Brief(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeInt
 
@@ -71,11 +71,17 @@ class SelectOp(Op):
         return scores
 
 
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$"
+
+
 class ExportParams(OpParams):
     dir: str = "out"
     # Readable file names: NAME.png, NAME.mp4 (NAME-2.png for a second image),
     # one current set that each run replaces; unset: step-and-hash names.
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+    name: str | None = Field(default=None, pattern=_NAME)
+    # One name per input, in order, for several sets in one folder (a brief's
+    # formats: space-week-9x16.png, space-week-9x16.mp4, space-week-1x1.png, …).
+    names: list[Annotated[str, Field(pattern=_NAME)]] | None = None
 
 
 @register
@@ -90,13 +96,22 @@ class ExportOp(Op):
 
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: ExportParams) -> list[Output]:
         dest = self._dest(ctx, params)
+        stems: str | list[str] | None = params.name
+        if params.names is not None:
+            if len(params.names) != len(inputs):
+                raise OpInputError(
+                    f"step '{ctx.node}', parameter 'names': {len(params.names)} names for "
+                    f"{len(inputs)} inputs",
+                    hint="give one name per input, in order",
+                )
+            stems = params.names
         sidecar = export_assets(
             ctx.catalog,
             ctx.asset_path,
             [i.id for i in inputs],
             dest,
             secrets=ctx.secrets,
-            stem=params.name,
+            stem=stems,
         )
         data = json.dumps(sidecar, indent=2, sort_keys=True).encode()
         files = {f["asset"]: f["file"] for f in sidecar["deliverables"]}

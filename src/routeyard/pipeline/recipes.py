@@ -25,6 +25,8 @@ PACKAGED = Path(__file__).with_name("recipes")
 DEFAULT_SECONDS = 4.0
 DEFAULT_FPS = 24
 VIDEO_SHORT_SIDE = 720
+MAX_ASPECT = 3.0  # 3:1 … 1:3: banners beyond that are not a format of one picture
+MAX_ASPECT_TEXT = "1:3 to 3:1"
 _REF = re.compile(r"^\$\{([\w.]+)\}$")
 
 
@@ -91,7 +93,48 @@ def context(brief: Brief, recipe: dict[str, Any], stem: str | None = None) -> di
         "dir": (deliver.dir if deliver and deliver.dir else "out/"),
         "name": _name(stem, video.aspect if video else None, brief.motion == "none"),
         "motion": brief.motion != "none" or None,
+        "formats": _formats(brief, stem, (width, height), (vw, vh)),
     }
+
+
+def _formats(brief: Brief, stem, image, frame) -> list[dict[str, Any]]:
+    """One entry per deliverable set. ``deliver.formats`` asks several (each
+    reframed from the same base, named ``<brief>-<format>``); without it there
+    is one, at the video's aspect, and the steps keep their plain ids."""
+    deliver = brief.deliver
+    video = deliver.video if deliver else None
+    asked = list(deliver.formats) if deliver and deliver.formats else []
+    if not asked:
+        name = _name(stem, video.aspect if video else None, brief.motion == "none")
+        return [{"aspect": video.aspect if video else None, "label": None, "name": name,
+                 "width": frame[0], "height": frame[1], "reframe": None}]  # fmt: skip
+    for i, aspect in enumerate(asked):
+        a, b = (int(x) for x in aspect.split(":"))
+        if not (1 / MAX_ASPECT <= a / b <= MAX_ASPECT):
+            raise PipelineError(
+                f"brief field 'deliver.formats[{i}]': {aspect} is outside the formats "
+                f"routeyard can frame ({MAX_ASPECT_TEXT}); no video model makes it and a "
+                "reframe of one base would keep only a sliver of it",
+                hint="use a platform format such as 9:16, 4:5, 1:1 or 16:9",
+            )
+    if video and video.aspect and video.aspect not in asked:
+        raise PipelineError(
+            f"brief field 'deliver.video.aspect': {video.aspect} contradicts "
+            f"deliver.formats {asked}",
+            hint="list the aspect in 'formats', or drop 'video.aspect'",
+        )
+    if len(set(asked)) != len(asked):
+        raise PipelineError(f"brief field 'deliver.formats': {asked} names a format twice")
+    out = []
+    for aspect in asked:
+        w, h = _video_size(aspect, *image)
+        label = aspect.replace(":", "x")
+        name = f"{_name(stem, None, True)}-{label}" if stem else None
+        # a format the base already has needs no reframe (only a resize, by the steps after)
+        same = bool(image[0] and image[1] and abs(image[0] / image[1] - _ratio(aspect)) < 0.01)
+        out.append({"aspect": aspect, "label": label, "name": name, "width": w, "height": h,
+                    "reframe": None if same else True})  # fmt: skip
+    return out
 
 
 def _name(stem: str | None, aspect: str | None, still: bool) -> str | None:
@@ -101,6 +144,11 @@ def _name(stem: str | None, aspect: str | None, still: bool) -> str | None:
     clean = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "brief"
     label = aspect.replace(":", "x") if aspect and not still else None
     return f"{clean}-{label}" if label else clean
+
+
+def _ratio(aspect: str) -> float:
+    a, b = (int(x) for x in aspect.split(":"))
+    return a / b
 
 
 def _video_size(aspect: str | None, width: int | None, height: int | None):
@@ -123,8 +171,31 @@ def expand(
     recipe = load(name)
     ctx = context(brief, recipe, stem)
     steps: dict[str, dict[str, Any]] = {}
-    prev: str | None = None
-    for entry in recipe["steps"]:
+    sets: list[tuple[dict[str, str], dict[str, Any]]] = []
+    prev = _chain(recipe["steps"], ctx, steps, None, sets, {})
+    ctx.setdefault("hero", prev)
+    for step in steps.values():  # names resolved late (${hero} before the mark)
+        if step.get("input") is None:
+            step.pop("input", None)
+    if not sets:  # a recipe without a per-format block: one set from the main chain
+        sets.append(({k: k for k in steps}, {"name": ctx["name"], "hero": ctx.get("hero")}))
+    document = {"brief": raw_brief if raw_brief is not None else _brief_dict(brief)}
+    document["steps"] = _outputs(steps, sets)
+    document["recipe"] = name
+    return document
+
+
+def _chain(
+    entries: list[dict[str, Any]],
+    ctx: dict[str, Any],
+    steps: dict[str, dict[str, Any]],
+    prev: str | None,
+    sets: list,
+    ids: dict[str, str],
+) -> str | None:
+    """Add a recipe's entries to ``steps``; returns the last step of the chain.
+    ``ids`` renames the block's own step ids (``motion`` → ``motion-9x16``)."""
+    for entry in entries:
         if "mark" in entry:
             ctx[entry["mark"]] = prev
             continue
@@ -133,36 +204,59 @@ def expand(
                 step_id, step = _fix(i, fix, prev)
                 steps[step_id], prev = step, step_id
             continue
+        if entry.get("each") == "formats":
+            for fmt in ctx["formats"]:
+                inner = {**ctx, "format": fmt, "name": fmt["name"]}
+                suffix = f"-{fmt['label']}" if fmt.get("label") else ""
+                own = {e["id"]: e["id"] + suffix for e in entry.get("steps", []) if "id" in e}
+                _chain(entry.get("steps", []), inner, steps, prev, sets, own)
+                sets.append((own, inner))
+            continue
         if not _kept(entry, ctx):
             continue
         step = {k: v for k, v in entry.items() if k not in ("id", "when", "unless")}
         explicit = "input" in step
         step = _fill(step, ctx)
+        if explicit:
+            step["input"] = _renamed(step.get("input"), ids)
         if not explicit and prev is not None and step["op"] != "import":
             step = {"op": step.pop("op"), "input": prev, **step}
-        steps[entry["id"]] = step
+        step_id = ids.get(entry["id"], entry["id"])
+        steps[step_id] = step
         if not explicit:
-            prev = entry["id"]
-    ctx.setdefault("hero", prev)
-    for step in steps.values():  # names resolved late (${hero} before the mark)
-        if step.get("input") is None:
-            step.pop("input", None)
-    document = {"brief": raw_brief if raw_brief is not None else _brief_dict(brief)}
-    document["steps"] = _outputs(steps, ctx)
-    document["recipe"] = name
-    return document
+            prev = step_id
+    return prev
 
 
-def _outputs(steps: dict[str, dict[str, Any]], ctx: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The export's inputs: the titled still and video where there is text."""
-    hero = ctx.get("hero")
-    still = "still" if "still" in steps else hero
-    video = next((s for s in ("titled", "final", "best") if s in steps), None)
+def _renamed(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, list):
+        return [ids.get(v, v) if isinstance(v, str) else v for v in value]
+    return ids.get(value, value) if isinstance(value, str) else value
+
+
+def _outputs(
+    steps: dict[str, dict[str, Any]], sets: list[tuple[dict[str, str], dict[str, Any]]]
+) -> dict[str, dict[str, Any]]:
+    """The export's inputs: per format the titled still and video where there is
+    text, named ``<brief>-<format>``."""
+    inputs: list[str] = []
+    names: list[str] = []
+    for own, ctx in sets:
+        present = {k: v for k, v in own.items() if v in steps}
+        still = present.get("still") or ctx.get("hero")
+        video = next((present[s] for s in ("titled", "final", "best") if s in present), None)
+        for item in (still, video):
+            if item:
+                inputs.append(item)
+                names.append(ctx.get("name"))
     for step in steps.values():
         if step.get("op") == "export":
-            step["input"] = [s for s in (still, video) if s]
+            step["input"] = inputs
+            if len(sets) > 1 and all(names):
+                step.pop("name", None)
+                step["names"] = names
         if step.get("input") == "${hero}":
-            step["input"] = hero
+            step["input"] = sets[-1][1].get("hero")
     return steps
 
 
@@ -264,4 +358,13 @@ def document_text(document: dict[str, Any]) -> str:
         "# this file is an ordinary pipeline (`routeyard run` it as it stands).\n"
     )
     body = {k: document[k] for k in ("brief", "steps")}
-    return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
+    return head + yaml.dump(
+        body, Dumper=_Plain, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+class _Plain(yaml.SafeDumper):
+    """No ``&id001`` anchors: a shared value is written out again, as a person would."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True

@@ -176,24 +176,27 @@ def export_assets(
     *,
     extra: dict[str, Any] | None = None,
     secrets: Sequence[str] = (),
-    stem: str | None = None,
+    stem: str | Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Write deliverables and the provenance sidecar into ``dest``; returns the
     sidecar. With ``stem`` the files are ``STEM.png`` / ``STEM.mp4`` (a second of
-    a kind ``STEM-2.png``), and the set an earlier export left there is replaced."""
+    a kind ``STEM-2.png``), and the set an earlier export left there is replaced;
+    a list names each asset in turn."""
     dest.mkdir(parents=True, exist_ok=True)
     earlier = _listed(dest) if stem else set()
     memo: dict = {}
     files = []
     used: dict[str, int] = {}
-    for asset_id in dict.fromkeys(asset_ids):
+    stems = [stem] * len(asset_ids) if isinstance(stem, str) or stem is None else list(stem)
+    for asset_id, own in dict(zip(asset_ids, stems, strict=True)).items():
         record = catalog.get_asset(asset_id)
         tree = lineage(catalog, asset_id, memo, secrets=secrets)
         name = deliverable_name(tree, record.mime)
-        if stem:
+        if own:
             ext = Path(name).suffix
-            used[ext] = used.get(ext, 0) + 1
-            name = f"{stem}{'' if used[ext] == 1 else f'-{used[ext]}'}{ext}"
+            key = f"{own}{ext}"
+            used[key] = used.get(key, 0) + 1
+            name = f"{own}{'' if used[key] == 1 else f'-{used[key]}'}{ext}"
         payload = {"asset": asset_id, "lineage": tree}
         data = embed(Path(asset_path(asset_id)).read_bytes(), record.mime, payload)
         _write_atomic(dest / name, data)
