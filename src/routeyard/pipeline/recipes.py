@@ -358,9 +358,7 @@ def document_text(document: dict[str, Any]) -> str:
         "# this file is an ordinary pipeline (`routeyard run` it as it stands).\n"
     )
     body = {k: document[k] for k in ("brief", "steps")}
-    return head + yaml.dump(
-        body, Dumper=_Plain, sort_keys=False, allow_unicode=True, width=100
-    )
+    return head + yaml.dump(body, Dumper=_Plain, sort_keys=False, allow_unicode=True, width=100)
 
 
 class _Plain(yaml.SafeDumper):
