@@ -530,7 +530,7 @@ def write_plan(brief_path: str | Path, dest: str | Path) -> dict[str, Any]:
         raise PipelineError(f"{src}: already a pipeline (it has steps:)", hint="edit it directly")
     if out.exists():
         raise PipelineError(f"{out}: exists; not overwritten", hint="pick a new file name")
-    document = recipes.expand(*found, stem=src.stem)
+    document = recipes.expand_file(*found, src)
     specs.parse(recipes.document_text(document), source=str(out), base_dir=out.resolve().parent)
     out.write_text(recipes.document_text(document), encoding="utf-8")
     return {"file": str(out), "recipe": document["recipe"], "steps": len(document["steps"])}

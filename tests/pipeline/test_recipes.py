@@ -267,3 +267,74 @@ def test_every_format_is_delivered_exactly_and_reads_the_text_on_every_sampled_f
     assert not frame.meta["extended"] and (cw, ch) == (180, 320)
     fx, _, fw, _ = detect_faces(load_rgb(base, where="test"))[0]
     assert x0 <= fx and fx + fw <= x0 + cw
+
+
+def test_a_character_reference_is_checked_after_the_base_and_after_motion(write, home, tmp_path):
+    """The base's face is not the character's: the identity gate fails, face_swap
+    repairs it, and the delivered video still shows the character."""
+    from matplotlib import cbook
+    from PIL import Image
+
+    from routeyard.media import faces
+
+    if not faces.available():
+        pytest.skip("the faces extra is not installed")
+    with cbook.get_sample_data("grace_hopper.jpg") as f:
+        hopper = Image.open(f).convert("RGB")
+    path = write(
+        "brief:\n  prompt: a portrait\n  motion: gentle\n  source: 'sample:astronaut'\n"
+        "  references: {character: hopper.png}\n"
+        "  deliver: {image: {width: 320, height: 320}, video: {seconds: 1, fps: 12, aspect: '1:1'}}\n",
+        name="cast.yaml",
+    )
+    hopper.save(Path(path).parent / "hopper.png")
+    steps = recipes.expand(Brief(source="x.png", references={"character": "c.png"}))["steps"]
+    assert steps["face"]["gate"] == {"check": "identity", "params": {"ref": "c.png"},
+                                     "on_fail": {"repair": "face_swap", "source": "c.png"}}  # fmt: skip
+    assert steps["same"]["input"] == "best" and steps["final"]["input"] == "same"
+
+    run = api.run_pipeline(path)
+    assert run["status"] == "done", [(s["name"], s["error"]) for s in run["steps"]]
+    gates = [(s["name"], g["gate"], g["passed"]) for s in run["steps"] for g in s["gates"]]
+    assert ("face", "identity", False) in gates  # the astronaut is not the character
+    assert any(n.startswith("face~face_swap") and ok for n, g, ok in gates if g == "identity")
+    assert ("same", "identity", True) in gates  # and the face held through motion
+
+    def descriptor(rgb):
+        return faces.embedding(rgb, faces.find_faces(rgb)[0])
+
+    video = Path(path).parent / "out" / "cast-1x1.mp4"
+    frames = list(read_frames(video, where="test"))
+    want = descriptor(np.asarray(hopper))
+    for frame in (frames[0], frames[-1]):
+        assert np.linalg.norm(descriptor(np.asarray(frame)) - want) < 0.6
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ("  references: {character: nobody.png}\n",
+         r"brief field 'references.character': file .*nobody.png not found"),
+        ("  fixes: [{remove: [600, 600, 700, 700]}]\n",
+         r"brief field 'fixes\[0\].remove': box \[600, 600, 700, 700\] lies outside the 512x512"),
+        ("  fixes: [{remove: {mask: gone.png}}]\n", r"'fixes\[0\].remove.mask': file .*gone.png"),
+    ],
+)  # fmt: skip
+def test_a_bad_brief_is_one_line_before_anything_runs(write, home, fields, message):
+    still = "brief:\n  prompt: p\n  motion: none\n  source: 'sample:astronaut'\n"
+    earlier = api.run_pipeline(write(still, name="ok.yaml"))
+    bad = write(still + fields, name="bad.yaml")
+    for attempt in (lambda: api.run_pipeline(bad), lambda: api.plan_dry_run(bad)):
+        with pytest.raises(PipelineError, match=message) as err:
+            attempt()
+        assert "\n" not in str(err.value) and str(err.value).startswith(str(bad))
+    # nothing ran, and what was stored before is intact
+    assert [r["run"] for r in api.list_runs(home=home)] == [earlier["run"]]
+    assert api.verify_store(home=home).ok
+
+
+def test_a_fix_box_follows_the_base_when_it_is_resized():
+    brief = Brief(source="sample:astronaut", motion="none", fixes=[{"remove": [274, 334, 332, 366]}],
+                  deliver={"image": {"width": 1024, "height": 1024}})  # fmt: skip
+    steps = recipes.expand(brief, source_size=(512, 512))["steps"]
+    assert steps["fix1"] == {"op": "remove_object", "input": "fit", "box": [548, 668, 664, 732]}

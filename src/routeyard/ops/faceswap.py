@@ -12,7 +12,9 @@ Landmarks → similarity transform → colour match → Poisson blend:
 4. OpenCV's seamless cloning solves for the region's pixels from the source's
    gradients and the target's boundary, which hides the seam.
 
-The face donor is the step's second input, or a ``source`` file.
+The face donor is a ``source`` file, or else the step's second input (a gate's
+``face_swap`` repair gets the step's own input as its second, so the
+reference it names must win).
 """
 
 from __future__ import annotations
@@ -86,11 +88,11 @@ class FaceSwapOp(Op):
     def run(self, ctx: OpContext, inputs: list[InputAsset], params: FaceSwapParams) -> list[Output]:
         where = f"step '{ctx.node}'"
         target = load_input(ctx, inputs[0])
-        if len(inputs) == 2:
-            source, source_where = load_input(ctx, inputs[1]), f"{where}, second input"
-        elif "source" in ctx.files:
+        if "source" in ctx.files:  # named outright: it wins over a second input
             source_where = f"{where}, parameter 'source'"
             source = load_rgb(ctx.files["source"].path, where=source_where)
+        elif len(inputs) == 2:
+            source, source_where = load_input(ctx, inputs[1]), f"{where}, second input"
         else:
             raise OpInputError(
                 f"{where}: give the face to use: a second input or 'source: face.png'"

@@ -49,7 +49,7 @@ def load(path: str | Path) -> tuple[Brief | None, specs.PipelineSpec | None]:
         raise PipelineError(f"{p}:1: a brief is a mapping of fields (prompt, text, style, …)")
     if "steps" not in data:
         brief, raw = recipes.brief_of(data, str(p))
-        text = recipes.document_text(recipes.expand(brief, raw, stem=p.stem))
+        text = recipes.document_text(recipes.expand_file(brief, raw, p))
     spec = specs.parse(text, source=str(p), base_dir=p.resolve().parent)
     return spec.brief, spec
 

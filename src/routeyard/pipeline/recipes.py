@@ -76,6 +76,7 @@ def context(brief: Brief, recipe: dict[str, Any], stem: str | None = None) -> di
     text = brief.text
     return {
         "source": source,
+        "character": brief.references.get("character"),
         "text": text,
         "text_gate": {"check": "typography", "on_fail": "reroute"} if text else None,
         "text_box": None,
@@ -163,13 +164,22 @@ def _video_size(aspect: str | None, width: int | None, height: int | None):
 
 
 def expand(
-    brief: Brief, raw_brief: dict[str, Any] | None = None, stem: str | None = None
+    brief: Brief,
+    raw_brief: dict[str, Any] | None = None,
+    stem: str | None = None,
+    source_size: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """The pipeline document (``brief:`` and ``steps:``) the brief's recipe makes;
-    ``stem`` (the brief file's name) names the deliverables."""
+    ``stem`` (the brief file's name) names the deliverables. Fix boxes are in
+    the source's pixels; when the base is resized first, they become
+    fractions of it (``source_size`` known)."""
     name = chosen(brief)
     recipe = load(name)
     ctx = context(brief, recipe, stem)
+    image = ctx["image"]
+    if ctx.get("resize") and source_size and source_size != (image["width"], image["height"]):
+        target = (image["width"], image["height"])
+        ctx["fixes"] = [_scaled(fix, source_size, target) for fix in ctx["fixes"]]
     steps: dict[str, dict[str, Any]] = {}
     sets: list[tuple[dict[str, str], dict[str, Any]]] = []
     prev = _chain(recipe["steps"], ctx, steps, None, sets, {})
@@ -244,7 +254,9 @@ def _outputs(
     for own, ctx in sets:
         present = {k: v for k, v in own.items() if v in steps}
         still = present.get("still") or ctx.get("hero")
-        video = next((present[s] for s in ("titled", "final", "best") if s in present), None)
+        video = next(
+            (present[s] for s in ("titled", "final", "same", "best") if s in present), None
+        )
         for item in (still, video):
             if item:
                 inputs.append(item)
@@ -298,6 +310,19 @@ def _fill(value: Any, ctx: dict[str, Any]) -> Any:
     return value
 
 
+def _scaled(fix: Any, size: tuple[int, int], target: tuple[int, int]) -> Any:
+    """A fix's box in the source's pixels, moved onto the resized base."""
+    if not isinstance(fix, dict) or len(fix) != 1:
+        return fix
+    ((kind, spec),) = fix.items()
+    box = spec if isinstance(spec, list) else (spec or {}).get("box")
+    if not isinstance(box, list) or len(box) != 4 or all(0 <= v <= 1 for v in box):
+        return fix
+    sx, sy = target[0] / size[0], target[1] / size[1]
+    moved = [round(v * (sx if j % 2 == 0 else sy)) for j, v in enumerate(box)]
+    return {kind: moved if isinstance(spec, list) else {**spec, "box": moved}}
+
+
 def _fix(i: int, fix: dict[str, Any], prev: str | None) -> tuple[str, dict[str, Any]]:
     """One of the brief's local fixes as a step: ``{remove: [x0, y0, x1, y1]}``,
     ``{remove: {mask: FILE}}``, ``{inpaint: {box: […], prompt: …}}``."""
@@ -348,7 +373,79 @@ def pipeline_text(text: str, source: str) -> str:
     found = brief_of(data, source)
     if found is None:
         return text
-    return document_text(expand(*found, stem=Path(source).stem))
+    return document_text(expand_file(*found, Path(source)))
+
+
+def expand_file(brief: Brief, raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``expand`` for a brief file: its files checked first, its name the deliverables'."""
+    size = preflight(brief, path)
+    return expand(brief, raw, stem=path.stem, source_size=size)
+
+
+def preflight(brief: Brief, path: Path) -> tuple[int, int] | None:
+    """What a brief names is checked before anything runs, in the brief's own
+    terms: every file it names exists (relative to the brief), and every fix's
+    box lies on the source image. Returns the source's size when known."""
+    base = path.resolve().parent
+    named = [("source", brief.source)] + [
+        (f"references.{k}", v) for k, v in sorted(brief.references.items())
+    ]
+    for i, fix in enumerate(brief.fixes):
+        for kind, spec in fix.items() if isinstance(fix, dict) else []:
+            if isinstance(spec, dict) and spec.get("mask"):
+                named.append((f"fixes[{i}].{kind}.mask", spec["mask"]))
+    for field, value in named:
+        if value and not str(value).startswith("sample:") and not _file(base, value).is_file():
+            raise PipelineError(
+                f"{path}: brief field '{field}': file {_file(base, value)} not found",
+                hint="paths are relative to the brief file's folder",
+            )
+    size = _source_size(base, brief.source or brief.references.get("base"))
+    if size is None:
+        return None
+    w, h = size
+    for i, fix in enumerate(brief.fixes):
+        for kind, spec in fix.items() if isinstance(fix, dict) else []:
+            box = spec if isinstance(spec, list) else (spec or {}).get("box")
+            if not (isinstance(box, list) and len(box) == 4 and all(
+                isinstance(v, (int, float)) for v in box
+            )):  # fmt: skip
+                continue
+            x0, y0, x1, y1 = (v * (w if j % 2 == 0 else h) if all(0 <= b <= 1 for b in box)
+                              else v for j, v in enumerate(box))  # fmt: skip
+            if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h or x1 <= x0 or y1 <= y0:
+                raise PipelineError(
+                    f"{path}: brief field 'fixes[{i}].{kind}': box {box} lies outside the "
+                    f"{w}x{h} source image",
+                    hint="boxes are [x0, y0, x1, y1] in the source's pixels",
+                )
+    return size
+
+
+def _file(base: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def _source_size(base: Path, source: str | None) -> tuple[int, int] | None:
+    """The source image's size, when it can be known without running anything."""
+    if not source:
+        return None
+    from PIL import Image
+
+    if source.startswith("sample:"):
+        from routeyard.ops.importing import SAMPLES, sample_png
+
+        if source[7:] not in SAMPLES:
+            return None  # the import step names the known samples
+        import io
+
+        return Image.open(io.BytesIO(sample_png(source[7:]))).size
+    try:
+        with Image.open(_file(base, source)) as img:
+            return img.size
+    except OSError:
+        return None  # not an image: the import step says so
 
 
 def document_text(document: dict[str, Any]) -> str:

@@ -314,6 +314,8 @@ def _parse_step(
     inputs = _step_inputs(name, raw, lines)
     model, seed, retries, variants = _step_fields(name, raw, lines)
     gate = _parse_gate(name, raw["gate"], lines) if raw.get("gate") is not None else None
+    if gate is not None and check_files:
+        _check_gate_files(name, gate, lines, base_dir)
     params = {k: v for k, v in raw.items() if k not in RESERVED}
     _check_arity(name, op, len(inputs), where)
     _check_params(name, op, params, variants, lines, base_dir if check_files else None)
@@ -467,6 +469,27 @@ def _check_params(
                     f"file {path} not found",
                     hint="paths are relative to the pipeline file's folder",
                 )
+
+
+def _check_gate_files(name: str, gate: GateSpec, lines: _LineMap, base_dir: Path) -> None:
+    """A gate's reference and its repair's files exist before anything runs
+    (a missing face reference would otherwise fail the run halfway)."""
+    named = {}
+    if gate.params.get("ref") is not None:
+        named["gate params.ref"] = str(gate.params["ref"])
+    if gate.repair is not None:
+        op = ops.get_op(gate.repair[0])
+        for pname in op.file_params:
+            if gate.repair[1].get(pname) is not None:
+                named[f"gate repair parameter '{pname}'"] = str(gate.repair[1][pname])
+    for what, value in named.items():
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else base_dir / path
+        if not path.is_file():
+            raise PipelineError(
+                f"{lines.at(('steps', name, 'gate'))}: step '{name}', {what}: file {path} not found",
+                hint="paths are relative to the pipeline file's folder",
+            )
 
 
 def _param_error(name: str, op: ops.Op, err: dict, combo: dict, lines: _LineMap) -> PipelineError:
