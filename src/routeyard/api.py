@@ -159,6 +159,8 @@ def run_pipeline(
     A cancelled run raises ``asyncio.CancelledError`` after the store has
     recorded it as cancelled.
     """
+    if not isinstance(pipeline, specs.PipelineSpec):
+        _campaign_within_budget(Path(pipeline))
     spec = pipeline if isinstance(pipeline, specs.PipelineSpec) else load_pipeline(pipeline)
     path = pipeline_path or (
         None if isinstance(pipeline, specs.PipelineSpec) else str(Path(pipeline).resolve())
@@ -171,6 +173,26 @@ def run_pipeline(
             lambda: engine.run(spec, pipeline_path=path, resubmit=set(resubmit)), control
         )
         return run_object(store.catalog.get_run(run_id), store.catalog)
+
+
+def _campaign_within_budget(path: Path) -> None:
+    """A campaign whose estimate already exceeds its budget is refused before
+    anything is spent (the per-step guard would stop it halfway, with half
+    the deliverables made)."""
+    from routeyard.pipeline import campaigns
+
+    data, _ = specs.read_document(specs.read_file(path, "file"), str(path))
+    if not campaigns.is_campaign(data):
+        return
+    plan = plan_dry_run(path)
+    budget, now = plan["budget_usd"], plan["est_cost_now_usd"]
+    if budget is not None and now > budget + 1e-9:
+        paid = sum(1 for s in plan["steps"] if s["with_current_keys"].get("est_cost_usd"))
+        raise PipelineError(
+            f"{path}: the campaign's estimate ${now:.2f} ({paid} paid steps) exceeds its "
+            f"budget ${budget:.2f}; nothing was run",
+            hint="raise budget_usd, drop products, formats or variants, or set policy: economy",
+        )
 
 
 def rerun(
@@ -384,14 +406,23 @@ def delivery_report(
         for a in s.outputs:
             producer.setdefault(a, s)
     files: dict[str, str] = {}
+    pairs: list[tuple[str, str | None]] = []
     for s in run.steps:
         if s.op == "export" and s.outputs and s.status in ("executed", "cached"):
             meta = catalog.get_asset(s.outputs[0]).meta or {}
             folder = Path(meta.get("dir") or "")
             for asset, name in (meta.get("files") or {}).items():
                 files[asset] = str(folder / name)
+            pairs += [(a, str(folder / n)) for a, n in meta.get("written") or []]
+    exported = {a for a, _ in pairs}
+    node_of = {s.id: s.node for s in run.steps}
+    by_asset: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for step_id, rows in gates.items():
+        for g in rows:
+            by_asset.setdefault(g["asset"], []).append((step_id, g))
+    pairs += [(a, files.get(a)) for a in deliverables(run) if a not in exported]
     report = []
-    for asset_id in deliverables(run):
+    for asset_id, file in pairs:
         chain, todo, seen = [], [asset_id], set()
         while todo:
             step = producer.get(todo.pop())
@@ -401,11 +432,13 @@ def delivery_report(
             chain.append(step)
             todo.extend(step.inputs)
         record = catalog.get_asset(asset_id)
+        # every judgement of an asset on the way, by its own step's gate or by a
+        # check step (a campaign's series_color judges the bases)
         steps_gates = [
-            {"step": st.node, **{k: g[k] for k in ("gate", "score", "passed")}}
+            {"step": node_of[step_id], **{k: g[k] for k in ("gate", "score", "passed")}}
             for st in reversed(chain)
-            for g in gates.get(st.id, [])
-            if g["asset"] in st.outputs
+            for a in st.outputs
+            for step_id, g in by_asset.get(a, [])
         ]
         notes = [w for st in chain for w in st.warnings if "fell back" in w or "another class" in w]
         routes = [
@@ -416,7 +449,7 @@ def delivery_report(
         report.append(
             {
                 "asset": asset_id,
-                "file": files.get(asset_id),
+                "file": file,
                 "kind": record.kind,
                 "width": record.width,
                 "height": record.height,
@@ -525,12 +558,12 @@ def write_plan(brief_path: str | Path, dest: str | Path) -> dict[str, Any]:
     src, out = Path(brief_path), Path(dest)
     text = specs.read_file(src, "file")
     data, _ = specs.read_document(text, str(src))
-    found = recipes.brief_of(data, str(src))
-    if found is None:
+    if isinstance(data, dict) and "steps" in data:
         raise PipelineError(f"{src}: already a pipeline (it has steps:)", hint="edit it directly")
     if out.exists():
         raise PipelineError(f"{out}: exists; not overwritten", hint="pick a new file name")
-    document = recipes.expand_file(*found, src)
+    document = recipes.document_of(data, src)
+    assert document is not None
     specs.parse(recipes.document_text(document), source=str(out), base_dir=out.resolve().parent)
     out.write_text(recipes.document_text(document), encoding="utf-8")
     return {"file": str(out), "recipe": document["recipe"], "steps": len(document["steps"])}

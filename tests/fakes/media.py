@@ -2,7 +2,8 @@
 routeyard's own local engines, so the steps and gates downstream of a fake
 job work on real pixels.
 
-- ``generate``: one of scikit-image's photographs (picked by the seed),
+- ``generate``: one of scikit-image's photographs (picked by the seed; the prompt
+  shifts its framing and colour cast),
   cropped to the asked size, with any quoted text in the prompt set in a
   real font (a "Flux" image of a billboard can then pass the typography gate);
 - ``edit``: an edge-preserving "painterly" filter with a warm grade;
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+import zlib
 from pathlib import Path
 
 import cv2
@@ -38,8 +40,16 @@ def decode(data: bytes) -> np.ndarray:
 def generate(prompt: str, width: int, height: int, seed: int = 0) -> bytes:
     from routeyard.ops.animate import cover
 
-    photo = getattr(samples, _PHOTOS[abs(int(seed)) % len(_PHOTOS)])()
-    rgb = cover(photo[..., :3], (width, height))
+    # a different prompt is a different picture of the same kind of scene, as
+    # with a real model and a campaign's shared prompt: its own framing and cast
+    photo = getattr(samples, _PHOTOS[abs(int(seed)) % len(_PHOTOS)])()[..., :3]
+    h = zlib.crc32((prompt or "").encode())
+    dy, dx = (h % 7) * photo.shape[0] // 40, (h // 7 % 7) * photo.shape[1] // 40
+    warm = ((h >> 8) % 9 - 4) * 0.04  # -16 % … +16 % warmer
+    green = ((h >> 16) % 5 - 2) * 0.04
+    gains = np.array([1 + warm, 1 + green, 1 - warm], np.float32)
+    cast = photo[dy:, dx:].astype(np.float32) * gains
+    rgb = cover(np.clip(cast, 0, 255).astype(np.uint8), (width, height))
     quoted = re.findall(r"['\"“]([^'\"”]{2,40})['\"”]", prompt or "")
     if quoted:
         im = Image.fromarray(rgb)

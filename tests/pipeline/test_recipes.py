@@ -70,8 +70,15 @@ def test_the_still_recipe_and_a_generated_base():
     steps = doc["steps"]
     assert doc["recipe"] == "still" and "motion" not in steps
     assert steps["base"]["op"] == "generate" and steps["base"]["width"] == 1024
-    assert steps["base"]["gate"] == {"check": "typography", "on_fail": "reroute"}
-    assert steps["still"]["input"] == "base" and steps["out"]["input"] == ["still"]
+    # a headline is typeset over a clean plate: the base is not asked to render it
+    assert "gate" not in steps["base"]
+    # whatever size the model returns, the still is delivered at the asked one
+    assert steps["fit"] == {"op": "resize", "input": "base", "width": 1024, "height": 1024}
+    assert steps["still"]["input"] == "fit" and steps["out"]["input"] == ["still"]
+    # a scene that shows the text (a sign that reads it) is judged on the base, rerouted
+    for prompt in ('a cup by a sign that reads "SALE"', "a chalkboard that says SALE"):
+        base = recipes.expand(Brief(prompt=prompt, text="SALE", motion="none"))["steps"]["base"]
+        assert base["gate"] == {"check": "typography", "on_fail": "reroute"}, prompt
 
 
 def test_an_unknown_recipe_or_fix_is_one_clear_error(write, home):
@@ -203,11 +210,12 @@ def test_formats_expand_into_one_set_each_reframed_from_the_same_base():
     steps = recipes.expand(brief, stem="sw")["steps"]
     # the base chain once; per format its own reframe, motion, gate, select, title
     assert [s for s in steps if s.startswith(("base", "fit", "cues"))] == ["base", "fit", "cues"]
-    assert "frame-1x1" not in steps  # the base is square already: nothing to reframe
+    # the base is square already: nothing to reframe, only the exact size
+    assert steps["frame-1x1"] == {"op": "resize", "input": "cues", "width": 320, "height": 320}
     assert steps["frame-9x16"] == {"op": "reframe", "input": "cues", "aspect": "9:16",
                                    "width": 320, "height": 568}  # fmt: skip
     assert steps["motion-9x16"]["input"] == "frame-9x16"
-    assert steps["motion-1x1"]["input"] == "cues"
+    assert steps["motion-1x1"]["input"] == "frame-1x1"
     assert steps["titled-16x9"]["input"] == ["title-16x9", "final-16x9"]
     assert steps["title-16x9"]["input"] == "frame-16x9"
     assert (steps["final-16x9"]["width"], steps["final-16x9"]["height"]) == (568, 320)

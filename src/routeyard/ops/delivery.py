@@ -114,8 +114,12 @@ class ExportOp(Op):
             stem=stems,
         )
         data = json.dumps(sidecar, indent=2, sort_keys=True).encode()
-        files = {f["asset"]: f["file"] for f in sidecar["deliverables"]}
-        meta = {"dir": str(dest), "files": files}
+        files: dict[str, str] = {}
+        for f in sidecar["deliverables"]:
+            files.setdefault(f["asset"], f["file"])
+        # every file, in order (an asset two briefs share is written under each name)
+        written = [[f["asset"], f["file"]] for f in sidecar["deliverables"]]
+        meta = {"dir": str(dest), "files": files, "written": written}
         return [Output(data=data, mime_hint="application/json", meta=meta)]
 
     def still_valid(self, params: ExportParams, outputs: list[str], ctx: OpContext) -> bool:

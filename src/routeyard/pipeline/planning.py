@@ -48,8 +48,7 @@ def load(path: str | Path) -> tuple[Brief | None, specs.PipelineSpec | None]:
     if not isinstance(data, dict):
         raise PipelineError(f"{p}:1: a brief is a mapping of fields (prompt, text, style, …)")
     if "steps" not in data:
-        brief, raw = recipes.brief_of(data, str(p))
-        text = recipes.document_text(recipes.expand_file(brief, raw, p))
+        text = recipes.document_text(recipes.document_of(data, p))
     spec = specs.parse(text, source=str(p), base_dir=p.resolve().parent)
     return spec.brief, spec
 
@@ -193,7 +192,11 @@ def dry_run(
         entry = _routed(pricing, s, brief)
         current = _routed(now, s, brief)
         entry["with_current_keys"] = (
-            {"model": current["chosen"]["model"], "provider": current["chosen"]["provider"]}
+            {
+                "model": current["chosen"]["model"],
+                "provider": current["chosen"]["provider"],
+                "est_cost_usd": current["chosen"]["est_cost_usd"],
+            }
             if current["chosen"]
             else {"model": None, "error": current["error"]}
         )
@@ -201,12 +204,15 @@ def dry_run(
         finish[s.name] = seconds + max((finish.get(d, 0.0) for d in s.deps), default=0.0)
         steps.append(entry)
     cost = sum((e["chosen"] or {}).get("est_cost_usd", 0.0) for e in steps)
+    now_cost = sum(e["with_current_keys"].get("est_cost_usd") or 0.0 for e in steps)
     budget = brief.budget_usd if brief else None
     return {
         "file": str(path),
         "warnings": stale_prices(steps, today),
         "steps": steps,
         "est_cost_usd": round(cost, 4),
+        # what the routes open with the keys set here would cost
+        "est_cost_now_usd": round(now_cost, 4),
         "est_seconds": round(max(finish.values(), default=0.0), 1),
         "budget_usd": budget,
         "within_budget": None if budget is None else cost <= budget + 1e-9,

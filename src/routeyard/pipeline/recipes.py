@@ -78,10 +78,17 @@ def context(brief: Brief, recipe: dict[str, Any], stem: str | None = None) -> di
         "source": source,
         "character": brief.references.get("character"),
         "text": text,
-        "text_gate": {"check": "typography", "on_fail": "reroute"} if text else None,
+        # the text judged on the base only where the scene itself shows it (a sign
+        # that reads "…"); a headline is typeset by routeyard over a clean plate
+        "text_gate": (
+            {"check": "typography", "on_fail": "reroute"}
+            if text and _quotes(brief.prompt or "", text)
+            else None
+        ),
         "text_box": None,
         "image": {"width": width, "height": height},
-        "resize": bool(source and width and height) or None,
+        # the exact asked size, whatever the source or the model gave
+        "resize": bool(width and height) or None,
         "upscale": None,
         "video": {
             "seconds": (video.seconds if video and video.seconds else DEFAULT_SECONDS),
@@ -96,6 +103,14 @@ def context(brief: Brief, recipe: dict[str, Any], stem: str | None = None) -> di
         "motion": brief.motion != "none" or None,
         "formats": _formats(brief, stem, (width, height), (vw, vh)),
     }
+
+
+def _quotes(prompt: str, text: str) -> bool:
+    """The prompt asks for ``text`` in the picture: quoted, or after "reads"/"says"."""
+    low, want = prompt.lower(), text.lower()
+    return any(f"{q}{want}" in low for q in ('"', "'", "“", "«")) or bool(
+        re.search(rf"\b(reads|says|saying|reading|spells)\s*:?\s*{re.escape(want)}", low)
+    )
 
 
 def _formats(brief: Brief, stem, image, frame) -> list[dict[str, Any]]:
@@ -134,7 +149,7 @@ def _formats(brief: Brief, stem, image, frame) -> list[dict[str, Any]]:
         # a format the base already has needs no reframe (only a resize, by the steps after)
         same = bool(image[0] and image[1] and abs(image[0] / image[1] - _ratio(aspect)) < 0.01)
         out.append({"aspect": aspect, "label": label, "name": name, "width": w, "height": h,
-                    "reframe": None if same else True})  # fmt: skip
+                    "reframe": None if same else True, "resize": True if same else None})  # fmt: skip
     return out
 
 
@@ -370,10 +385,19 @@ def pipeline_text(text: str, source: str) -> str:
     from routeyard.pipeline import spec as specs
 
     data, _ = specs.read_document(text, source)
-    found = brief_of(data, source)
-    if found is None:
-        return text
-    return document_text(expand_file(*found, Path(source)))
+    document = document_of(data, Path(source))
+    return text if document is None else document_text(document)
+
+
+def document_of(data: Any, path: Path) -> dict[str, Any] | None:
+    """The pipeline document a brief or a campaign file expands to; None for a
+    pipeline (it has ``steps:``)."""
+    from routeyard.pipeline import campaigns  # campaigns build on this module
+
+    if campaigns.is_campaign(data):
+        return campaigns.expand(data, path)
+    found = brief_of(data, str(path))
+    return None if found is None else expand_file(*found, path)
 
 
 def expand_file(brief: Brief, raw: dict[str, Any], path: Path) -> dict[str, Any]:

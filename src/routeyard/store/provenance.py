@@ -188,7 +188,8 @@ def export_assets(
     files = []
     used: dict[str, int] = {}
     stems = [stem] * len(asset_ids) if isinstance(stem, str) or stem is None else list(stem)
-    for asset_id, own in dict(zip(asset_ids, stems, strict=True)).items():
+    # one file per (asset, name): two briefs that made the same pixels still get a file each
+    for asset_id, own in dict.fromkeys(zip(asset_ids, stems, strict=True)):
         record = catalog.get_asset(asset_id)
         tree = lineage(catalog, asset_id, memo, secrets=secrets)
         name = deliverable_name(tree, record.mime)
