@@ -492,6 +492,7 @@ def run_object(run: RunRecord, catalog: Any = None) -> dict[str, Any]:
                 "status": s.status,
                 "model": s.model,
                 "provider": s.provider,
+                "inputs": list(s.inputs),
                 "outputs": list(s.outputs),
                 "cost_usd": s.cost_usd,
                 "seconds": s.seconds,

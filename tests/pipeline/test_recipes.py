@@ -346,3 +346,36 @@ def test_a_fix_box_follows_the_base_when_it_is_resized():
                   deliver={"image": {"width": 1024, "height": 1024}})  # fmt: skip
     steps = recipes.expand(brief, source_size=(512, 512))["steps"]
     assert steps["fix1"] == {"op": "remove_object", "input": "fit", "box": [548, 668, 664, 732]}
+
+
+def test_a_product_reference_is_composited_and_kept_whole_in_every_format(write, home):
+    from PIL import Image, ImageDraw
+
+    path = write(
+        "brief:\n  prompt: a product shot\n  motion: none\n  source: 'sample:chelsea'\n"
+        "  references: {product: bottle.png}\n"
+        "  deliver: {image: {width: 480, height: 320}, formats: ['9:16', '1:1', '3:2']}\n",
+        name="shot.yaml",
+    )
+    bottle = Image.new("RGBA", (120, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(bottle).rounded_rectangle((10, 10, 110, 190), 20, fill=(230, 20, 30, 255))
+    bottle.save(Path(path).parent / "bottle.png")
+    steps = recipes.expand_file(Brief(**__import__("yaml").safe_load(Path(path).read_text())["brief"]),
+                                {}, Path(path))["steps"]  # fmt: skip
+    assert "cutout" not in steps  # its PNG is transparent already
+    assert (
+        steps["placed"]["input"] == ["product", "fit"] and steps["frame-9x16"]["input"] == "placed"
+    )
+    assert steps["frame-9x16"]["keep"] == steps["frame-1x1"]["keep"]
+
+    run = api.run_pipeline(path)
+    assert run["status"] == "done", [(s["name"], s["error"]) for s in run["steps"]]
+    out = Path(path).parent / "out"
+    for label in ("9x16", "1x1", "3x2"):
+        rgb = np.asarray(Image.open(out / f"shot-{label}.png").convert("RGB")).astype(int)
+        red = (rgb[..., 0] > 180) & (rgb[..., 1] < 80) & (rgb[..., 2] < 90)
+        ys, xs = np.nonzero(red)
+        h, w = red.shape
+        # the whole bottle, away from every edge: nothing of it cropped
+        assert xs.min() > 2 and ys.min() > 2 and xs.max() < w - 3 and ys.max() < h - 3, label
+        assert red.sum() > 0.5 * (xs.max() - xs.min()) * (ys.max() - ys.min()), label

@@ -31,6 +31,9 @@ class CompositeParams(OpParams):
     at: tuple[float, float] = (0.5, 0.5)
     anchor: Literal["center", "bottom", "top-left"] = "center"
     scale: float = Field(default=1.0, gt=0, le=16)
+    # the layer's height as a fraction of the background's (instead of ``scale``):
+    # a product placed at a size that holds whatever resolution either comes in
+    height_fraction: float | None = Field(default=None, gt=0, le=1)
     feather: int = Field(default=2, ge=0, le=64)
     opacity: float = Field(default=1.0, ge=0, le=1)
     crf: int = Field(default=18, ge=0, le=51)
@@ -57,9 +60,10 @@ def feather_alpha(alpha: np.ndarray, px: int) -> np.ndarray:
 
 def place(rgb: np.ndarray, alpha: np.ndarray, size: tuple[int, int], p: CompositeParams) -> Placed:
     w, h = size
-    lw, lh = max(1, round(rgb.shape[1] * p.scale)), max(1, round(rgb.shape[0] * p.scale))
+    scale = p.height_fraction * h / rgb.shape[0] if p.height_fraction else p.scale
+    lw, lh = max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))
     if (lw, lh) != (rgb.shape[1], rgb.shape[0]):
-        interp = cv2.INTER_AREA if p.scale < 1 else cv2.INTER_LINEAR
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         rgb, alpha = (
             cv2.resize(rgb, (lw, lh), interpolation=interp),
             cv2.resize(alpha, (lw, lh), interpolation=interp),

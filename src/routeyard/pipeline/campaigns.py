@@ -125,7 +125,7 @@ def expand(data: dict[str, Any], path: Path) -> dict[str, Any]:
     for name, raw in items(spec, shared, source):
         brief = _brief(raw, f"{source}: campaign brief '{name}'")
         size = recipes.preflight(brief, path)
-        doc = recipes.expand(brief, raw, stem=name, source_size=size)
+        doc = recipes.expand(brief, raw, stem=name, source_size=size, base_dir=base_dir)
         own = {k: f"{name}.{k}" for k in doc["steps"]}
         for step_id, step in doc["steps"].items():
             step = _retargeted(step, own, brief)

@@ -105,6 +105,48 @@ def context(brief: Brief, recipe: dict[str, Any], stem: str | None = None) -> di
     }
 
 
+PRODUCT_AT = (0.5, 0.62)  # where the product sits on the base (its centre)
+PRODUCT_HEIGHT = 0.42  # and its height, as fractions of the base
+
+
+def _product(
+    brief: Brief, ctx: dict[str, Any], source_size, base_dir: Path | None
+) -> dict[str, Any] | None:
+    """``references.product``: the layer to composite and the box every format keeps.
+
+    A PNG with transparency is used as it is; anything else is cut out first.
+    """
+    file = brief.references.get("product")
+    if not file:
+        return None
+    size, alpha = (1, 1), False
+    if base_dir is not None:
+        from PIL import Image
+
+        try:
+            with Image.open(_file(base_dir, file)) as img:
+                size = img.size
+                alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+        except OSError:
+            pass  # preflight names a missing file; the import step a bad one
+    image = ctx["image"]
+    bw, bh = (image["width"], image["height"]) if image["width"] else (source_size or (1, 1))
+    height = PRODUCT_HEIGHT
+    width = min(0.9, height * bh / bw * size[0] / size[1])
+    if width == 0.9:
+        height = width * bw / bh * size[1] / size[0]
+    x, y = PRODUCT_AT
+    box = [round(v, 4) for v in (x - width / 2, y - height / 2, x + width / 2, y + height / 2)]
+    return {
+        "file": file,
+        "cutout": None if alpha else True,
+        "layer": "product" if alpha else "cutout",
+        "at": list(PRODUCT_AT),
+        "height": round(height, 4),
+        "box": [box],
+    }
+
+
 def _quotes(prompt: str, text: str) -> bool:
     """The prompt asks for ``text`` in the picture: quoted, or after "reads"/"says"."""
     low, want = prompt.lower(), text.lower()
@@ -183,6 +225,7 @@ def expand(
     raw_brief: dict[str, Any] | None = None,
     stem: str | None = None,
     source_size: tuple[int, int] | None = None,
+    base_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The pipeline document (``brief:`` and ``steps:``) the brief's recipe makes;
     ``stem`` (the brief file's name) names the deliverables. Fix boxes are in
@@ -191,6 +234,7 @@ def expand(
     name = chosen(brief)
     recipe = load(name)
     ctx = context(brief, recipe, stem)
+    ctx["product"] = _product(brief, ctx, source_size, base_dir)
     image = ctx["image"]
     if ctx.get("resize") and source_size and source_size != (image["width"], image["height"]):
         target = (image["width"], image["height"])
@@ -239,8 +283,11 @@ def _chain(
             continue
         if not _kept(entry, ctx):
             continue
-        step = {k: v for k, v in entry.items() if k not in ("id", "when", "unless")}
+        step = {k: v for k, v in entry.items() if k not in ("id", "when", "unless", "aside")}
         explicit = "input" in step
+        # an explicit input that names ${prev} (a layer over the chain) still continues it
+        continues = explicit and "${prev}" in str(step["input"])
+        ctx["prev"] = prev
         step = _fill(step, ctx)
         if explicit:
             step["input"] = _renamed(step.get("input"), ids)
@@ -248,7 +295,7 @@ def _chain(
             step = {"op": step.pop("op"), "input": prev, **step}
         step_id = ids.get(entry["id"], entry["id"])
         steps[step_id] = step
-        if not explicit:
+        if (not explicit or continues) and not entry.get("aside"):
             prev = step_id
     return prev
 
@@ -403,7 +450,7 @@ def document_of(data: Any, path: Path) -> dict[str, Any] | None:
 def expand_file(brief: Brief, raw: dict[str, Any], path: Path) -> dict[str, Any]:
     """``expand`` for a brief file: its files checked first, its name the deliverables'."""
     size = preflight(brief, path)
-    return expand(brief, raw, stem=path.stem, source_size=size)
+    return expand(brief, raw, stem=path.stem, source_size=size, base_dir=path.resolve().parent)
 
 
 def preflight(brief: Brief, path: Path) -> tuple[int, int] | None:
