@@ -246,3 +246,24 @@ def test_gate_curves_are_the_runs_own_record_and_viewing_teaches_nothing(client,
         [viewed] = store.catalog.gate_outcomes(asset_id=unjudged, gate="temporal")
         assert viewed["model"] is None and viewed["step_id"] is None
         assert len(store.catalog.learning_outcomes()) == learned
+
+
+def test_a_brief_runs_in_the_studio_and_its_files_are_confined(client, home, tmp_path):
+    brief = (
+        "brief:\n  prompt: a portrait\n  motion: none\n  source: 'sample:astronaut'\n"
+        "  text: HELLO\n  deliver: {image: {width: 160, height: 160}, formats: ['1:1', '4:5']}\n"
+    )
+    run = wait_run(client, start(client, text=brief))
+    assert run["status"] == "done", [(s["name"], s["error"]) for s in run["steps"]]
+    assert {"base", "fit", "frame-4x5", "still-1x1", "still-4x5", "out"} <= {
+        s["name"] for s in run["steps"]
+    }
+    # a reference outside the studio's folders reads like a missing one: no oracle
+    (tmp_path / "face.png").write_bytes(b"not read")
+    answers = []
+    for ref in (tmp_path / "face.png", tmp_path / "gone.png"):
+        text = brief.replace("  text: HELLO\n", f"  references: {{character: '{ref}'}}\n")
+        r = client.post("/api/runs", json={"text": text})
+        assert r.status_code == 400, r.text
+        answers.append(r.json()["error"].replace(str(ref), "REF"))
+    assert answers[0] == answers[1]

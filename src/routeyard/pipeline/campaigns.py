@@ -106,13 +106,14 @@ def items(spec: CampaignSpec, shared: dict[str, Any], source: str) -> list[tuple
     return out
 
 
-def expand(data: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The campaign as one pipeline document (``brief:`` and ``steps:``)."""
+def expand(data: dict[str, Any], path: Path, *, check_files: bool = True) -> dict[str, Any]:
+    """The campaign as one pipeline document (``brief:`` and ``steps:``);
+    ``check_files=False`` reads none of the files it names (see recipes)."""
     source = str(path)
     spec, shared = parse(data, source)
     base_dir = path.resolve().parent
     look = spec.look
-    if look and look != "first" and not recipes._file(base_dir, look).is_file():
+    if check_files and look and look != "first" and not recipes._file(base_dir, look).is_file():
         raise PipelineError(
             f"{source}: campaign field 'look': file {recipes._file(base_dir, look)} not found",
             hint="a colour reference image, or 'first' (the first brief's base)",
@@ -124,8 +125,10 @@ def expand(data: dict[str, Any], path: Path) -> dict[str, Any]:
     export_dir: str | None = None
     for name, raw in items(spec, shared, source):
         brief = _brief(raw, f"{source}: campaign brief '{name}'")
-        size = recipes.preflight(brief, path)
-        doc = recipes.expand(brief, raw, stem=name, source_size=size, base_dir=base_dir)
+        size = recipes.preflight(brief, path) if check_files else None
+        doc = recipes.expand(
+            brief, raw, stem=name, source_size=size, base_dir=base_dir if check_files else None
+        )
         own = {k: f"{name}.{k}" for k in doc["steps"]}
         for step_id, step in doc["steps"].items():
             step = _retargeted(step, own, brief)

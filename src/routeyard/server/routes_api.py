@@ -106,14 +106,21 @@ def _pipeline_source(s: Studio, body: PipelineIn) -> tuple[Path, bool]:
     return s.save_brief(body.text), False
 
 
+def _spec_of(path: Path) -> specs.PipelineSpec:
+    """A pipeline, brief or campaign file as a spec, reading none of the files it
+    names (the guard confines them next)."""
+    from routeyard.pipeline import recipes
+
+    text = recipes.pipeline_text(specs.read_file(path), str(path), check_files=False)
+    return specs.parse(text, source=str(path), base_dir=path.resolve().parent, check_files=False)
+
+
 @router.post("/plan")
 def plan(request: Request, body: PipelineIn) -> dict[str, Any]:
     """The route of every step with its reason and the estimated cost: nothing runs."""
     s = studio(request)
     path, _ = _pipeline_source(s, body)
-    data, _ = specs.read_document(specs.read_file(path), str(path))
-    if isinstance(data, dict) and "steps" in data:  # a pipeline (a brief names no files)
-        s.guard.check_spec(specs.load_file(path, check_files=False))
+    s.guard.check_spec(_spec_of(path))  # a brief's or campaign's files, confined too
     return api.plan_dry_run(path)
 
 
@@ -122,7 +129,7 @@ def plan(request: Request, body: PipelineIn) -> dict[str, Any]:
 async def start_run(request: Request, body: PipelineIn) -> dict[str, Any]:
     s = studio(request)
     path, _ = await run_in_threadpool(_pipeline_source, s, body)
-    spec = await run_in_threadpool(lambda: specs.load_file(path, check_files=False))
+    spec = await run_in_threadpool(_spec_of, path)
     await run_in_threadpool(s.guard.check_spec, spec)
     run_id = await s.runs.start(
         lambda subs, control: api.run_pipeline(
