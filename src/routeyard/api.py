@@ -90,10 +90,10 @@ def load_pipeline(
     path: str | Path, overrides: dict[str, dict[str, Any]] | None = None
 ) -> specs.PipelineSpec:
     """A pipeline file, or a brief expanded through its recipe."""
-    from routeyard.pipeline import recipes
+    from routeyard.pipeline import expansion
 
     p = Path(path)
-    text = recipes.pipeline_text(specs.read_file(p), str(p))
+    text = expansion.pipeline_text(specs.read_file(p), str(p))
     return specs.parse(text, source=str(p), base_dir=p.resolve().parent, overrides=overrides)
 
 
@@ -554,7 +554,7 @@ def plan_dry_run(path: str | Path) -> dict[str, Any]:
 def write_plan(brief_path: str | Path, dest: str | Path) -> dict[str, Any]:
     """A brief's recipe expansion written as an editable pipeline file; an
     existing file is never overwritten."""
-    from routeyard.pipeline import recipes
+    from routeyard.pipeline import expansion, recipes
 
     src, out = Path(brief_path), Path(dest)
     text = specs.read_file(src, "file")
@@ -563,7 +563,7 @@ def write_plan(brief_path: str | Path, dest: str | Path) -> dict[str, Any]:
         raise PipelineError(f"{src}: already a pipeline (it has steps:)", hint="edit it directly")
     if out.exists():
         raise PipelineError(f"{out}: exists; not overwritten", hint="pick a new file name")
-    document = recipes.document_of(data, src)
+    document = expansion.document_of(data, src)
     assert document is not None
     specs.parse(recipes.document_text(document), source=str(out), base_dir=out.resolve().parent)
     out.write_text(recipes.document_text(document), encoding="utf-8")

@@ -42,11 +42,15 @@ def detect_faces(rgb: np.ndarray, min_fraction: float = 0.05) -> list[tuple[int,
     """Frontal faces as (x, y, w, h), largest first, from OpenCV's shipped Haar cascade."""
     grey = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
     side = max(20, round(min(grey.shape) * min_fraction))
-    found = _cascade().detectMultiScale(grey, 1.1, 5, minSize=(side, side))
+    with _FACE_LOCK:  # one cascade object; OpenCV's detector is not safe to share
+        found = _cascade().detectMultiScale(grey, 1.1, 5, minSize=(side, side))
     return sorted((tuple(int(v) for v in f) for f in found), key=lambda f: -f[2] * f[3])
 
 
 _CASCADE: cv2.CascadeClassifier | None = None
+# Two steps reframing at once crashed inside detectMultiScale (its scale data
+# is per object), so calls are serialised; a detection takes milliseconds.
+_FACE_LOCK = threading.Lock()
 
 
 def _cascade() -> cv2.CascadeClassifier:

@@ -40,7 +40,7 @@ class Stop:
 
 def load(path: str | Path) -> tuple[Brief | None, specs.PipelineSpec | None]:
     """A pipeline file, or a brief expanded through its recipe (``recipes``)."""
-    from routeyard.pipeline import recipes
+    from routeyard.pipeline import expansion, recipes
 
     p = Path(path)
     text = specs.read_file(p, "file")
@@ -48,7 +48,7 @@ def load(path: str | Path) -> tuple[Brief | None, specs.PipelineSpec | None]:
     if not isinstance(data, dict):
         raise PipelineError(f"{p}:1: a brief is a mapping of fields (prompt, text, style, …)")
     if "steps" not in data:
-        text = recipes.document_text(recipes.document_of(data, p))
+        text = recipes.document_text(expansion.document_of(data, p))
     spec = specs.parse(text, source=str(p), base_dir=p.resolve().parent)
     return spec.brief, spec
 

@@ -427,28 +427,6 @@ def brief_of(data: Any, source: str) -> tuple[Brief, dict[str, Any]] | None:
         ) from None
 
 
-def pipeline_text(text: str, source: str, *, check_files: bool = True) -> str:
-    """A pipeline file's text as it is; a brief's, expanded through its recipe.
-    ``check_files=False`` reads no file the brief names (the studio confines
-    them first, and must not answer differently for a file that exists)."""
-    from routeyard.pipeline import spec as specs
-
-    data, _ = specs.read_document(text, source)
-    document = document_of(data, Path(source), check_files=check_files)
-    return text if document is None else document_text(document)
-
-
-def document_of(data: Any, path: Path, *, check_files: bool = True) -> dict[str, Any] | None:
-    """The pipeline document a brief or a campaign file expands to; None for a
-    pipeline (it has ``steps:``)."""
-    from routeyard.pipeline import campaigns  # campaigns build on this module
-
-    if campaigns.is_campaign(data):
-        return campaigns.expand(data, path, check_files=check_files)
-    found = brief_of(data, str(path))
-    return None if found is None else expand_file(*found, path, check_files=check_files)
-
-
 def expand_file(
     brief: Brief, raw: dict[str, Any], path: Path, *, check_files: bool = True
 ) -> dict[str, Any]:

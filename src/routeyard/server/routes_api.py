@@ -109,9 +109,9 @@ def _pipeline_source(s: Studio, body: PipelineIn) -> tuple[Path, bool]:
 def _spec_of(path: Path) -> specs.PipelineSpec:
     """A pipeline, brief or campaign file as a spec, reading none of the files it
     names (the guard confines them next)."""
-    from routeyard.pipeline import recipes
+    from routeyard.pipeline import expansion
 
-    text = recipes.pipeline_text(specs.read_file(path), str(path), check_files=False)
+    text = expansion.pipeline_text(specs.read_file(path), str(path), check_files=False)
     return specs.parse(text, source=str(path), base_dir=path.resolve().parent, check_files=False)
 
 
