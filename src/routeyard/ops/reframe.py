@@ -20,6 +20,7 @@ from pydantic import Field
 from routeyard.media.matte import detect_faces, subject_matte
 from routeyard.media.pixels import FlexBox, encode_png, load_input
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
+from routeyard.ops.resize import target_size
 from routeyard.ops.typeset import pixel_box
 
 # Beyond this a "format" is no longer the same picture: more than half of
@@ -96,7 +97,7 @@ def choose(size, must, prefer, r: float):
     if must:
         tries += [union(must, size, _MARGIN), union(must, size, 0.0)]
     for subject in tries:
-        win = window(size, subject, r, toward=_centre(union(everything, size, 0.0)))
+        win = window(size, subject, r, toward=_centre(tight))
         if inside(win, size):
             return win
     return window(size, union(everything, size, _MARGIN), r)
@@ -165,8 +166,8 @@ def extend(rgb: np.ndarray, x0: int, y0: int, cw: int, ch: int, seed: int) -> np
     noise = np.random.default_rng(seed).normal(0, min(grain, 6.0), (ch, cw, 1)).astype(np.float32)
     plate = np.clip(field.astype(np.float32) + noise, 0, 255)
     # feather the seam a few pixels into the photograph's edge; outside it, plate only
-    inside = known.astype(np.float32) / 255
-    soft = (cv2.GaussianBlur(inside, (0, 0), 3) * inside)[..., None]
+    seen = known.astype(np.float32) / 255
+    soft = (cv2.GaussianBlur(seen, (0, 0), 3) * seen)[..., None]
     out = canvas.astype(np.float32) * soft + plate * (1 - soft)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
@@ -191,7 +192,7 @@ class ReframeOp(Op):
         r = ratio(params.aspect)
         x0, y0, cw, ch = choose((w, h), must, prefer, r)
         grown = max(cw / w, ch / h)
-        outside = x0 < 0 or y0 < 0 or x0 + cw > w or y0 + ch > h
+        outside = not inside((x0, y0, cw, ch), (w, h))
         if outside and (params.extend == "never" or grown > MAX_EXTEND):
             raise OpInputError(
                 f"{where}, parameter 'aspect': {params.aspect} cannot hold the subject of the "
@@ -199,7 +200,7 @@ class ReframeOp(Op):
                 hint="choose a closer aspect, or a base framed wider",
             )
         frame = extend(rgb, x0, y0, cw, ch, ctx.seed)
-        tw, th = _out_size(cw, ch, params)
+        tw, th = target_size((cw, ch), params.width, params.height)
         interp = cv2.INTER_AREA if tw < cw else cv2.INTER_LANCZOS4
         out = cv2.resize(frame, (tw, th), interpolation=interp)
         if outside:
@@ -223,14 +224,3 @@ class ReframeOp(Op):
             "extended": outside,
         }
         return [Output(data=encode_png(out), meta=meta)]
-
-
-def _out_size(cw: int, ch: int, p: ReframeParams) -> tuple[int, int]:
-    r = cw / ch
-    if p.width and p.height:
-        return p.width, p.height
-    if p.width:
-        return p.width, max(1, round(p.width / r))
-    if p.height:
-        return max(1, round(p.height * r)), p.height
-    return cw, ch

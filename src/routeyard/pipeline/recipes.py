@@ -20,6 +20,8 @@ import yaml
 from routeyard import config
 from routeyard.brief import Brief
 from routeyard.errors import PipelineError
+from routeyard.ops.reframe import ratio
+from routeyard.ops.typeset import pixel_box
 
 PACKAGED = Path(__file__).with_name("recipes")
 DEFAULT_SECONDS = 4.0
@@ -167,8 +169,7 @@ def _formats(brief: Brief, stem, image, frame) -> list[dict[str, Any]]:
         return [{"aspect": video.aspect if video else None, "label": None, "name": name,
                  "width": frame[0], "height": frame[1], "reframe": None}]  # fmt: skip
     for i, aspect in enumerate(asked):
-        a, b = (int(x) for x in aspect.split(":"))
-        if not (1 / MAX_ASPECT <= a / b <= MAX_ASPECT):
+        if not (1 / MAX_ASPECT <= ratio(aspect) <= MAX_ASPECT):
             raise PipelineError(
                 f"brief field 'deliver.formats[{i}]': {aspect} is outside the formats "
                 f"routeyard can frame ({MAX_ASPECT_TEXT}); no video model makes it and a "
@@ -189,7 +190,7 @@ def _formats(brief: Brief, stem, image, frame) -> list[dict[str, Any]]:
         label = aspect.replace(":", "x")
         name = f"{_name(stem, None, True)}-{label}" if stem else None
         # a format the base already has needs no reframe (only a resize, by the steps after)
-        same = bool(image[0] and image[1] and abs(image[0] / image[1] - _ratio(aspect)) < 0.01)
+        same = bool(image[0] and image[1] and abs(image[0] / image[1] - ratio(aspect)) < 0.01)
         out.append({"aspect": aspect, "label": label, "name": name, "width": w, "height": h,
                     "reframe": None if same else True, "resize": True if same else None})  # fmt: skip
     return out
@@ -202,11 +203,6 @@ def _name(stem: str | None, aspect: str | None, still: bool) -> str | None:
     clean = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "brief"
     label = aspect.replace(":", "x") if aspect and not still else None
     return f"{clean}-{label}" if label else clean
-
-
-def _ratio(aspect: str) -> float:
-    a, b = (int(x) for x in aspect.split(":"))
-    return a / b
 
 
 def _video_size(aspect: str | None, width: int | None, height: int | None):
@@ -466,9 +462,8 @@ def preflight(brief: Brief, path: Path) -> tuple[int, int] | None:
                 isinstance(v, (int, float)) for v in box
             )):  # fmt: skip
                 continue
-            x0, y0, x1, y1 = (v * (w if j % 2 == 0 else h) if all(0 <= b <= 1 for b in box)
-                              else v for j, v in enumerate(box))  # fmt: skip
-            if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h or x1 <= x0 or y1 <= y0:
+            x0, y0, x1, y1 = pixel_box(tuple(box), w, h)  # clipped to the image
+            if x1 <= x0 or y1 <= y0:
                 raise PipelineError(
                     f"{path}: brief field 'fixes[{i}].{kind}': box {box} lies outside the "
                     f"{w}x{h} source image",
