@@ -1,7 +1,12 @@
 """``select`` and ``export``: the deliver stage.
 
-``select`` keeps one asset out of a fan-out (the best by a recorded gate
-score, or by position); ``export`` writes deliverables to a folder with the
+``select`` keeps one asset out of a fan-out: by position, by one gate's
+score, or by several gates at once (``by: [temporal, typography,
+background]``). With several, a variant that fails any of them is out — the
+steadiest clip is no use if its headline tears — and of those left, the one
+whose weakest gate clears its threshold by most wins (the mean breaks ties).
+When every variant fails something, the one with the fewest failures and
+then the best margin is kept, with a warning, as ``keep_best`` does; ``export`` writes deliverables to a folder with the
 provenance embedded and in a sidecar. Both aggregate every branch of their
 inputs rather than being mapped over them.
 """
@@ -12,18 +17,29 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, field_validator
 
 from routeyard.canonical import sha256_hex
-from routeyard.checks import SCORERS
+from routeyard.checks import GATES, SCORERS, check, threshold_for
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
 from routeyard.store.provenance import SIDECAR, export_assets
 
 
 class SelectParams(OpParams):
-    by: str = "index"
+    by: str | list[str] = "index"
     index: NonNegativeInt = 0
     order: Literal["max", "min"] = "max"
+    text: str | None = None  # for `by: typography` when no gate recorded it
+
+    @field_validator("by")
+    @classmethod
+    def _gates(cls, value: str | list[str]) -> str | list[str]:
+        names = [value] if isinstance(value, str) else value
+        if not names or len(set(names)) != len(names):
+            raise ValueError("give one gate or a list of different gates")
+        if isinstance(value, list) and "index" in value:
+            raise ValueError("'index' selects by position: it cannot be one of several gates")
+        return value
 
 
 @register
@@ -45,7 +61,12 @@ class SelectOp(Op):
             return [
                 Output(existing=ids[params.index], meta={"selected_by": f"input #{params.index}"})
             ]
-        scores = self._scores(ctx, inputs, params.by)
+        if isinstance(params.by, list):
+            if len(params.by) > 1:
+                return [self._several(ctx, inputs, params)]
+            params = params.model_copy(update={"by": params.by[0]})
+        assert isinstance(params.by, str)
+        scores = self._scores(ctx, inputs, params.by, params)
         pick = max if params.order == "max" else min
         chosen = pick(ids, key=lambda i: scores[i])
         meta = {
@@ -54,12 +75,88 @@ class SelectOp(Op):
         }
         return [Output(existing=chosen, meta=meta)]
 
+    def _several(self, ctx: OpContext, inputs: list[InputAsset], params: SelectParams) -> Output:
+        gates = list(params.by)
+        verdicts = {g: self._verdicts(ctx, inputs, g, params) for g in gates}
+        ranked = []
+        for item in inputs:
+            got = {g: verdicts[g][item.id] for g in gates}
+            failed = [g for g, (_, ok, _) in got.items() if not ok]
+            margins = [score - thr for score, _, thr in got.values()]
+            mean = sum(score for score, _, _ in got.values()) / len(gates)
+            ranked.append((len(failed), -min(margins), -mean, item.id, failed))
+        ranked.sort(key=lambda r: r[:3])
+        chosen, failed = ranked[0][3], ranked[0][4]
+        if failed:
+            ctx.warn(
+                f"no variant passes every gate of {', '.join(gates)}; kept the one that "
+                f"fails least ({', '.join(failed)})"
+            )
+        scores = {i.id: {g: round(verdicts[g][i.id][0], 4) for g in gates} for i in inputs}
+        excluded = {r[3]: r[4] for r in ranked if r[4]}
+        return Output(
+            existing=chosen,
+            meta={
+                "selected_by": f"passes {', '.join(gates)}; best weakest margin",
+                "scores": scores,
+                "excluded": excluded,
+            },
+        )
+
+    def _verdicts(
+        self, ctx: OpContext, inputs: list[InputAsset], gate: str, params: SelectParams
+    ) -> dict[str, tuple[float, bool, float]]:
+        """(score, passed, threshold) per input: recorded by a gate, else measured here."""
+        if gate not in GATES:
+            raise OpInputError(
+                f"step '{ctx.node}', parameter 'by': unknown gate {gate!r}",
+                hint=f"one of: {', '.join(sorted(GATES))}",
+            )
+        out: dict[str, tuple[float, bool, float]] = {}
+        for item in inputs:
+            rows = ctx.catalog.gate_outcomes(asset_id=item.id, gate=gate)
+            if rows:
+                row = rows[-1]
+                thr = row.get("threshold")
+                thr = threshold_for(gate) if thr is None else thr
+                out[item.id] = (float(row["score"] or 0.0), bool(row["passed"]), float(thr))
+                continue
+            result = self._measure(ctx, item, gate, params)
+            out[item.id] = (
+                0.0 if result.score is None else result.score,
+                result.passed is not False,
+                result.threshold if result.threshold is not None else threshold_for(gate),
+            )
+        return out
+
     @staticmethod
-    def _scores(ctx: OpContext, inputs: list[InputAsset], by: str) -> dict[str, float]:
+    def _measure(ctx: OpContext, item: InputAsset, gate: str, params: SelectParams):
+        extra = {}
+        if gate == "typography":
+            if not params.text:
+                raise OpInputError(
+                    f"step '{ctx.node}', parameter 'text': select by typography needs the text",
+                    hint="give `text:` on the select step, or gate the variants with typography",
+                )
+            extra["text"] = params.text
+        elif gate not in SCORERS:
+            raise OpInputError(
+                f"no '{gate}' score for input {item.id[:12]}; add a gate {{check: {gate}}} to "
+                f"the step that makes it, or select by one of: {', '.join(sorted(SCORERS))}"
+            )
+        return check(gate, item.path, **extra)
+
+    @staticmethod
+    def _scores(
+        ctx: OpContext, inputs: list[InputAsset], by: str, params: SelectParams
+    ) -> dict[str, float]:
         """Scores recorded by gates; a known check scores the rest itself."""
         scores = ctx.catalog.gate_scores([i.id for i in inputs], by)
         missing = [i for i in inputs if i.id not in scores]
-        if missing and by in SCORERS:
+        if missing and by == "typography" and params.text:
+            for item in missing:
+                scores[item.id] = check("typography", item.path, text=params.text).score or 0.0
+        elif missing and by in SCORERS:
             for item in missing:
                 scores[item.id] = SCORERS[by](item.path)
         elif missing:
