@@ -44,8 +44,32 @@ def all_keys(catalog: Catalog) -> dict[str, str]:
 
 
 def evaluate(path: str | Path, catalog: Catalog | None = None) -> list[Result]:
-    catalog = catalog or load_catalog()
     cases: list[dict[str, Any]] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return evaluate_cases(cases, catalog)
+
+
+# What each label needs, in the families of the 2026 catalog with every key set:
+# legible text → Flux or GPT Image; otherwise the painterly/photographic pair;
+# heavy motion → Kling; gentle or unstated → Veo or Seedance (tests/data/routing_briefs.yaml).
+_BASE = {1: ["flux", "gpt-image"], 0: ["nano-banana", "seedream"]}
+_MOTION = {"heavy": ["kling"], "gentle": ["veo", "seedance"], "none": ["veo", "seedance"]}
+
+
+def intent_cases(path: str | Path, half: str) -> list[dict[str, Any]]:
+    """The labelled intent briefs of one half (``dev`` or ``held``) as routing cases."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))[half]
+    return [
+        {
+            "name": c["p"],
+            "brief": {"prompt": c["p"], **(c.get("b") or {})},
+            "expect": {"base": _BASE[c["t"]], "motion": _MOTION[c["m"]]},
+        }
+        for c in raw
+    ]
+
+
+def evaluate_cases(cases: list[dict[str, Any]], catalog: Catalog | None = None) -> list[Result]:
+    catalog = catalog or load_catalog()
     results = []
     for case in cases:
         keys = case.get("keys")

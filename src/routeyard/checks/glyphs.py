@@ -141,8 +141,12 @@ def overlaps(ref: Letters, ink: np.ndarray, guess: np.ndarray | None = None) -> 
         # Agreement within a pixel or two (anti-aliased edges over a moving
         # background flip from frame to frame; a tear moves whole strokes).
         slack = max(1, round(rh * 0.02))
-        inter = float((moved & cv2.dilate(theirs.astype(np.uint8), grow, iterations=slack) > 0).sum())
-        extra = float((theirs & ~(cv2.dilate(moved.astype(np.uint8), grow, iterations=slack) > 0)).sum())
+        inter = float(
+            (moved & cv2.dilate(theirs.astype(np.uint8), grow, iterations=slack) > 0).sum()
+        )
+        extra = float(
+            (theirs & ~(cv2.dilate(moved.astype(np.uint8), grow, iterations=slack) > 0)).sum()
+        )
         uni = float(moved.sum() + extra)
         got.append(inter / uni if uni else 0.0)
     return got

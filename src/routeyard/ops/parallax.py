@@ -30,7 +30,11 @@ MOVES = ("dolly-in", "pan-left", "pan-right", "orbit", "float")
 
 _PLATE_SIDE = 480  # inpaint the hidden background at this long side: cost is bounded
 _SUBJECT_NEAR = 1.0
-_BG_FAR, _BG_NEAR = 0.15, 0.5  # top and bottom rows of the background plate
+_SOFT = 0.02
+_BG_FAR, _BG_NEAR = (
+    0.5,
+    0.7,
+)  # top and bottom rows of the background: near the subject, so the bend is gentle
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Layers:
     bg_near: np.ndarray  # H float32: nearness of each background row
     centre: tuple[float, float]  # the subject's centroid, or the frame centre
     source: np.ndarray  # HxWx3 uint8: the input, which is frame 0
+    depth: np.ndarray | None = None  # HxW float32 nearness, continuous (see soft_depth)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,26 @@ def build_layers(rgb: np.ndarray, alpha: np.ndarray) -> Layers:
     else:
         plate, subject, centre = rgb, rgb, (w / 2, h / 2)
     rows = np.linspace(_BG_FAR, _BG_NEAR, h, dtype=np.float32)
-    return Layers(plate, subject, alpha.astype(np.float32), rows, centre, rgb)
+    depth = soft_depth(alpha, rows) if covered.any() else None
+    return Layers(plate, subject, alpha.astype(np.float32), rows, centre, rgb, depth)
+
+
+def soft_depth(alpha: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A continuous nearness map: the ground-plane prior, raised smoothly over the subject.
+
+    A hard subject layer moves every pixel the matte takes, wall included,
+    and cuts whatever crosses its edge (a headline, a shelf) in two. Here
+    the subject's nearness fades into the background's over a band a few
+    per cent of the frame wide, so the picture bends there instead of
+    tearing; nothing is cut, and a matte that took a piece of wall moves it
+    only as much as its softened nearness says.
+    """
+    h, w = alpha.shape
+    sigma = max(2.0, _SOFT * min(h, w))
+    soft = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), sigma)
+    soft = np.clip(soft * 1.6 - 0.3, 0, 1)  # the subject's inside stays fully near
+    base = np.broadcast_to(rows[:, None], (h, w))
+    return (base + soft * (_SUBJECT_NEAR - base)).astype(np.float32)
 
 
 def _fill_hole(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -144,8 +168,31 @@ def _covered(tx, ty, extra_zoom: float, centre, w: int, h: int) -> Pose:
     return Pose(zoom, tx, ty, centre)
 
 
+def render_soft(layers: Layers, p: Pose) -> np.ndarray:
+    """One frame warped by the continuous nearness map: no layer, no cut.
+
+    The forward map sends a pixel q of nearness D(q) to c + (q − c)·zoom(D)
+    + t(D). Its inverse is found by fixed-point iteration from the output
+    pixel (D is smooth, so three rounds converge to a fraction of a pixel),
+    and the input is sampled there once.
+    """
+    assert layers.depth is not None
+    h, w = layers.source.shape[:2]
+    cx, cy = p.centre
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    qx, qy = gx.copy(), gy.copy()
+    for _ in range(3):
+        d = cv2.remap(layers.depth, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        z = np.asarray(p.zoom(d), np.float32)
+        qx = (cx + (gx - cx - np.asarray(p.tx(d), np.float32)) / z).astype(np.float32)
+        qy = (cy + (gy - cy - np.asarray(p.ty(d), np.float32)) / z).astype(np.float32)
+    return cv2.remap(layers.source, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
 def render(layers: Layers, p: Pose) -> np.ndarray:
     """One frame: the plate warped by row nearness, the subject over it."""
+    if layers.depth is not None:
+        return render_soft(layers, p)
     h, w = layers.source.shape[:2]
     cx, cy = p.centre
     d = layers.bg_near

@@ -8,39 +8,13 @@ one-line reason quotes.
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from routeyard import billing
 from routeyard.brief import Brief
+from routeyard.routing import intent
 
-TEXT_CUES = (
-    "billboard", "logo", "price tag", "poster", "signage", "street sign", "neon sign",
-    "headline", "label", "menu", "typography", "lettering", "banner", "caption",
-    "storefront", "packaging text", "book cover",
-)  # fmt: skip
-STYLISED_CUES = (
-    "oil painting", "watercolor", "watercolour", "painterly", "gouache", "impressionist",
-    "illustration", "illustrated", "anime", "storybook", "pastel", "sketch", "ink drawing",
-    "moody lighting", "dramatic lighting", "ethereal", "dreamlike", "surreal", "stylized",
-    "stylised", "concept art", "cel-shaded",
-)  # fmt: skip
-PHOTO_CUES = (
-    "photo", "photograph", "photoreal", "product shot", "35mm", "dslr", "studio shot",
-    "editorial", "macro shot", "realistic",
-)  # fmt: skip
-HEAVY_MOTION_CUES = (
-    "car chase", "explosion", "crash", "fight", "sprint", "running", "jumps", "jumping",
-    "stunt", "action", "impact", "collide", "stampede", "skateboard", "surfing", "debris",
-    "drifting car", "drift racing", "parkour", "avalanche", "waves crashing",
-)  # fmt: skip
-GENTLE_MOTION_CUES = (
-    "slow-motion drift", "slow motion", "gentle", "floating", "breeze", "calm", "serene",
-    "smooth", "slow pan", "ripples", "steam rising", "swaying", "subtle", "drifting clouds",
-    "tranquil", "dreamy drift",
-)  # fmt: skip
 STYLISED_STYLES = ("painterly", "illustration", "anime", "watercolor", "3d", "cartoon", "sketch")
 
 # Baseline weights per stage: what every brief at that stage needs a little of.
@@ -84,6 +58,7 @@ class Requirements:
     audio: bool | None = None  # the brief's wish for native audio
     fallback_local: bool = False  # the brief allows a local engine of another class
     references: int = 0  # reference images the step sends
+    intent_engine: str = "cues"  # how the prompt was read: minilm, or keyword cues
 
     def raise_weight(self, trait: str, weight: float, why: str) -> None:
         if weight > self.weights.get(trait, 0.0):
@@ -117,20 +92,6 @@ class Requirements:
         }
 
 
-@functools.cache
-def _patterns(cues: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((c, re.compile(rf"(?<![a-z]){re.escape(c)}")) for c in cues)
-
-
-def _found(text: str, cues: tuple[str, ...]) -> list[str]:
-    return [c for c, pattern in _patterns(cues) if c in text and pattern.search(text)]
-
-
-def _quoted(prompt: str) -> str | None:
-    m = re.search(r"[\"“']([^\"”']{2,60})[\"”']", prompt)
-    return m.group(1) if m else None
-
-
 def _ratio(w: int, h: int) -> str:
     from math import gcd
 
@@ -145,7 +106,6 @@ def analyse(
     params = params or {}
     req = Requirements(stage=stage, op=op, weights=dict(BASE_WEIGHTS.get(stage, {})))
     brief = brief or Brief()
-    prompt = " ".join(p for p in (params.get("prompt"), brief.prompt) if p).lower()
     req.policy = brief.policy
     req.budget_usd, req.deadline_s = brief.budget_usd, brief.deadline_s
     req.exclude = tuple(brief.exclude)
@@ -157,21 +117,19 @@ def analyse(
     given = params.get("input")
     req.references = len(given) if isinstance(given, list) else 0
 
+    reading = intent.read(" . ".join(p for p in (params.get("prompt"), brief.prompt) if p))
+    req.intent_engine = reading.engine
+
     # --- text that must be legible
-    text = brief.text or _quoted(brief.prompt or "")
-    cues = _found(prompt, TEXT_CUES)
     if stage in ("base", "refine"):
         weight = 3.0 if stage == "base" else 1.5
         if brief.text:
             req.raise_weight("typography", weight, f"brief needs legible text '{brief.text}'")
-        elif text:
-            req.raise_weight("typography", weight, f"prompt quotes text '{text}' to render")
-        elif cues:
-            req.raise_weight("typography", weight * 0.8, f"prompt mentions {cues[0]!r}")
+        elif reading.text.decision == "needed":
+            strength = 1.0
+            req.raise_weight("typography", weight * strength, reading.text.why)
 
     # --- style
-    stylised = _found(prompt, STYLISED_CUES)
-    photo = _found(prompt, PHOTO_CUES)
     if stage in ("base", "refine"):
         strong = stage == "base"
         if brief.style:
@@ -181,34 +139,28 @@ def analyse(
                 req.weights["photorealism"] = min(req.weights.get("photorealism", 0), 0.2)
             elif style == "photoreal":
                 req.raise_weight("photorealism", 2.0 if strong else 1.0, "brief style 'photoreal'")
-            if stylised and style not in STYLISED_STYLES:
-                req.notes.append(f"prompt cue {stylised[0]!r} ignored: brief.style is '{style}'")
-        elif stylised:
-            req.raise_weight(
-                "stylization", 3.0 if strong else 1.0, f"prompt asks for {stylised[0]!r}"
-            )
+            if reading.style.decision == "stylised" and style not in STYLISED_STYLES:
+                req.notes.append(
+                    f"prompt reading ignored ({reading.style.why}): brief.style is '{style}'"
+                )
+        elif reading.style.decision == "stylised":
+            req.raise_weight("stylization", 3.0 if strong else 1.0, reading.style.why)
             req.weights["photorealism"] = min(req.weights.get("photorealism", 0), 0.2)
-        elif photo:
-            req.raise_weight(
-                "photorealism", 2.0 if strong else 1.0, f"prompt asks for {photo[0]!r}"
-            )
+        elif reading.style.decision == "photographic":
+            req.raise_weight("photorealism", 2.0 if strong else 1.0, reading.style.why)
 
     # --- motion
     if stage == "motion":
-        heavy, gentle = _found(prompt, HEAVY_MOTION_CUES), _found(prompt, GENTLE_MOTION_CUES)
-        intent, why = brief.motion, f"brief motion '{brief.motion}'"
-        if intent is None:
-            if heavy and not gentle:
-                intent, why = "cinematic", f"prompt describes {heavy[0]!r}"
-            elif gentle and not heavy:
-                intent, why = "gentle", f"prompt describes {gentle[0]!r}"
-        else:
-            other = heavy if intent == "gentle" else gentle if intent == "cinematic" else []
-            if other:
-                req.notes.append(f"prompt cue {other[0]!r} ignored: brief.motion is '{intent}'")
-        if intent == "cinematic":
+        intent_, why = brief.motion, f"brief motion '{brief.motion}'"
+        if intent_ is None and reading.motion.decision:
+            intent_, why = reading.motion.decision, reading.motion.why
+        elif intent_ is not None and reading.motion.decision not in (None, intent_):
+            req.notes.append(
+                f"prompt reading ignored ({reading.motion.why}): brief.motion is '{intent_}'"
+            )
+        if intent_ == "cinematic":
             req.raise_weight("motion_physics", 3.0, f"{why}: heavy, physically grounded motion")
-        elif intent == "gentle":
+        elif intent_ == "gentle":
             req.raise_weight("motion_smoothness", 3.0, f"{why}: smooth, fluid motion")
             req.raise_weight("temporal_stability", 2.0, f"{why}: nothing may flicker")
 
