@@ -15,6 +15,7 @@ Prints the Markdown table the README carries.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import tempfile
 import time
@@ -47,7 +48,7 @@ def fitted(clean: list[float], bad: list[float], default: float) -> float:
     """The threshold with the largest detection − false alarms (ties: nearest the default)."""
     cands = sorted({*clean, *bad, default})
     best = (-2.0, 0.0, default)
-    for lo, hi in zip(cands, cands[1:], strict=False):
+    for lo, hi in itertools.pairwise(cands):
         t = (lo + hi) / 2
         j = np.mean([s < t for s in bad]) - np.mean([s < t for s in clean])
         key = (j, -abs(t - default))
@@ -139,7 +140,7 @@ def main(quick: bool) -> None:
         },
     }
     for split, src in (("fit", fit_src), ("held", held_src)):
-        for k, (name, img) in enumerate(src.items()):
+        for k, img in enumerate(src.values()):
             if min(img.shape[:2]) < 200:
                 continue
             moves = (
