@@ -46,12 +46,14 @@ def test_every_step_runs_then_everything_is_cached(journey):
             "base",
             "cues",
             "clean",
-            "headline",
+            "plate",
             "hero",
             "motion[0]",
             "motion[1]",
             "motion[2]",
             "best",
+            "title",
+            "video",
             "out",
         ]
     )
@@ -75,34 +77,43 @@ def test_the_exported_video_plays_in_a_browser(journey):
         assert sum(1 for _ in container.decode(video=0)) == 96
 
 
-def test_the_chosen_video_is_the_steadiest_and_traces_to_the_photo(journey):
+def test_the_chosen_move_passes_every_gate_it_is_selected_by_and_traces_to_the_photo(journey):
     _, home, runs = journey
     first = next(r for r in runs if all(s["status"] == "executed" for s in r["steps"]))
     steps = {s["name"]: s for s in first["steps"]}
     best = steps["best"]["outputs"][0]
-    assert best in {steps[f"motion[{i}]"]["outputs"][0] for i in range(3)}
-    from routeyard.checks.temporal import score_file
+    moves = {steps[f"motion[{i}]"]["outputs"][0] for i in range(3)}
+    assert best in moves
+    from routeyard.checks import check
     from routeyard.store import Store
 
     with Store.open(home) as store:
-        scores = {
-            i: score_file(store.path_of(steps[f"motion[{i}]"]["outputs"][0])) for i in range(3)
+        results = {
+            m: [check(g, store.path_of(m)) for g in ("temporal", "background")] for m in moves
         }
-    assert steps[f"motion[{max(scores, key=scores.get)}]"]["outputs"][0] == best
+    assert all(r.passed for r in results[best])
+    margin = {m: min(r.score - r.threshold for r in rs) for m, rs in results.items()}
+    passing = [m for m, rs in results.items() if all(r.passed for r in rs)]
+    assert best == max(passing, key=margin.get)  # the weakest gate clears by most
     tree = api.lineage(best, home=home)
     ops_on_path = []
     node = tree
     while node:
         ops_on_path.append(node.get("op"))
         node = (node.get("parents") or [None])[0]
-    assert ops_on_path[:6] == [
-        "animate",
-        "upscale",
-        "typeset",
-        "remove_object",
-        "depth_cues",
-        "import",
-    ]
+    assert ops_on_path[:5] == ["animate", "upscale", "remove_object", "depth_cues", "import"]
+
+
+@needs_tesseract
+def test_the_delivered_video_reads_the_headline_in_every_sampled_frame(journey):
+    from routeyard.checks import check
+
+    work, _, _ = journey
+    video = next((work / "out").glob("video-*.mp4"))
+    result = check("typography", video, text="SPACE WEEK")
+    assert result.passed, result.message
+    assert result.details["frames_reading"] == 1.0
+    assert result.details["frames_sampled"][-1] == 95  # the last frame too
 
 
 @needs_tesseract

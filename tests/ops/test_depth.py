@@ -69,3 +69,28 @@ def test_all_cues_off_is_the_identity(run_step):
     step = "{op: depth_cues, input: a, contrast: 0, shadows: 0, sharpen: 0, background_blur: 0}"
     (out_path,) = run_step(photo, step)
     assert np.array_equal(load(out_path), photo)
+
+
+def test_depth_cues_add_no_grain_in_flat_areas():
+    """A grainy flat gradient (a poster's sky): the noise the technical gate
+    measures must not rise, and the flat area's own pixel spread stays put."""
+    from routeyard.checks.technical import noise_sigma
+    from routeyard.ops.depth import DepthCuesParams, enhance
+
+    ys, xs = np.mgrid[0:320, 0:480].astype(np.float32)
+    flat = np.dstack([120 + 60 * xs / 480, 140 + 0 * xs, 200 - 60 * ys / 320])
+    grainy = np.clip(flat + np.random.default_rng(3).normal(0, 3, flat.shape), 0, 255).astype(
+        np.uint8
+    )
+    out = enhance(grainy, DepthCuesParams(focus="none"))  # sharpen everywhere: the hard case
+    assert noise_sigma(out) <= noise_sigma(grainy) * 1.1
+
+    def grain(im):  # the luminance grain: L* above 2 px
+        lum = cv2.cvtColor(im, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+        return (lum - cv2.GaussianBlur(lum, (0, 0), 2)).std()
+
+    assert grain(out) <= grain(grainy) * 1.1
+    # and the cues did something: the washed-out range is stretched
+    assert np.ptp(cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0]) > 1.5 * np.ptp(
+        cv2.cvtColor(grainy, cv2.COLOR_RGB2LAB)[..., 0]
+    )

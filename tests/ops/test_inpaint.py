@@ -86,3 +86,31 @@ def test_no_region_is_a_validation_error(tmp_path, blotted):
             "steps:\n  a: {op: import, source: dirty.png}\n  b: {op: inpaint, input: a}\n",
             base_dir=tmp_path,
         )
+
+
+def test_the_texture_fill_has_the_photographs_grain_and_telea_smears():
+    """Hidden boxes on real photographs: the default fill keeps the texture's
+    spread (Laplacian) near the true pixels' and is no further from them."""
+    import cv2
+    from skimage import data as sk
+
+    from routeyard.ops.inpaint import fill
+
+    def lap(rgb):
+        return cv2.Laplacian(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F)
+
+    ratios, errors = {"texture": [], "telea": []}, {"texture": [], "telea": []}
+    for img, (x, y) in (
+        (sk.chelsea(), (300, 60)),
+        (sk.coffee(), (80, 300)),
+        (sk.astronaut(), (60, 380)),
+    ):
+        region = np.zeros(img.shape[:2], bool)
+        region[y : y + 44, x : x + 52] = True
+        for method in ratios:
+            out = fill(img, region, method, 5)
+            assert np.array_equal(out[~region], img[~region])  # nothing else changes
+            ratios[method].append(lap(out)[region].std() / lap(img)[region].std())
+            errors[method].append(np.abs(out[region].astype(float) - img[region]).mean())
+    assert min(ratios["texture"]) > 0.5 > max(ratios["telea"])
+    assert np.mean(errors["texture"]) <= np.mean(errors["telea"]) * 1.15

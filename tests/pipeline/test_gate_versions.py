@@ -28,20 +28,22 @@ def test_bumping_a_gate_version_rescores_and_learning_uses_only_the_current_vers
     }
     with Store.open(home) as store:
         rows = store.catalog.gate_outcomes(gate="technical")
-    assert {r["gate_version"] for r in rows} == {"1"}
+    before = GATES["technical"].version
+    bumped = str(int(before) + 1)
+    assert {r["gate_version"] for r in rows} == {before}
     measured = len(rows)
 
-    monkeypatch.setattr(type(GATES["technical"]), "version", "2")
-    bumped = api.run_pipeline(path)
-    statuses = {s["name"]: s["status"] for s in bumped["steps"]}
+    monkeypatch.setattr(type(GATES["technical"]), "version", bumped)
+    rerun = api.run_pipeline(path)
+    statuses = {s["name"]: s["status"] for s in rerun["steps"]}
     assert statuses == {"base": "cached", "scored": "executed"}  # the check step's key changed
     with Store.open(home) as store:
         rows = store.catalog.gate_outcomes(gate="technical")
-        new = [r for r in rows if r["gate_version"] == "2"]
+        new = [r for r in rows if r["gate_version"] == bumped]
         assert len(rows) > measured and new  # measured again, not read from the old memo
         assert all(r["params_key"] for r in new)
         learned_now = store.catalog.learning_outcomes(versions())
         learned_all = store.catalog.learning_outcomes()
-    assert versions()["technical"] == "2"
-    assert len(learned_now) == sum(1 for r in rows if r["model"] and r["gate_version"] == "2")
+    assert versions()["technical"] == bumped
+    assert len(learned_now) == sum(1 for r in rows if r["model"] and r["gate_version"] == bumped)
     assert len(learned_all) > len(learned_now)

@@ -90,3 +90,17 @@ def test_the_router_names_the_evidence_in_its_reason():
     )  # fmt: skip
     assert d.candidates[0]["family"] in ("flux", "gpt-image")
     assert "Fromagerie" in d.reason
+
+
+@semantic
+def test_the_numpy_forward_pass_matches_sentence_transformers():
+    st = pytest.importorskip("sentence_transformers")
+    import numpy as np
+
+    from routeyard.routing.minilm import MiniLM
+
+    path = intent.model_path()
+    texts = ["a slow breath of fog over a lake", "Eine Verfolgungsjagd!", "«Fromagerie»"]
+    ours = MiniLM(path).encode(texts)
+    theirs = st.SentenceTransformer(path, device="cpu").encode(texts, normalize_embeddings=True)
+    assert np.allclose((ours * theirs).sum(1), 1.0, atol=1e-4)

@@ -5,7 +5,15 @@ textureless areas, ambiguous lighting, no depth separation. No benchmark
 defines this, so the cues are the classical ones of QUALITY.md (d), each
 mapped to [0, 1] by a ramp from a clearly bad to a clearly good value and
 averaged. The ramps are anchored on the measured table there: photographs
-score high, a fogged or flattened photo and a flat graphic score low.
+score high, a fogged or flattened photo scores low.
+
+A flat graphic design (a poster, a logo, an illustration in a few solid
+colours with crisp edges) is flat on purpose: its "textureless areas" are
+the design, and depth_cues would ruin it. It is recognised (most pixels
+within a small palette, edges as crisp as a photograph's) and passed with
+a note: such a frame is animated by moving its layers, not its texture. A
+*washed-out* graphic (haze, blur) loses the crisp edges and is judged as
+any other still.
 """
 
 from __future__ import annotations
@@ -39,9 +47,15 @@ class Readiness:
     cues: dict[str, float]  # raw measurements
     cue_scores: dict[str, float]
     failing: list[str]  # human labels of cues below their pass threshold
+    designed: bool = False  # a flat graphic design, flat on purpose
 
     @property
     def message(self) -> str:
+        if self.designed:
+            return (
+                "flat graphic design (a few solid colours, crisp edges): animate its layers; "
+                "texture cues do not apply"
+            )
         return "ready" if not self.failing else "risky: " + ", ".join(self.failing)
 
 
@@ -88,8 +102,35 @@ def measure(rgb: np.ndarray) -> dict[str, float]:
     }
 
 
+_PALETTE = 8  # colours a flat design is drawn in, at most
+_PALETTE_SHARE = 0.9  # of the pixels within ΔE 10 of one of them
+_CRISP = 0.12  # edge crispness (checks.technical.edge_crispness) of a drawn, unblurred edge
+
+
+def graphic(rgb: np.ndarray) -> tuple[float, float]:
+    """(palette share, edge crispness): how much the still is a flat design."""
+    from routeyard.checks.technical import edge_crispness
+
+    small, _ = shrink(rgb, 160)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32).reshape(-1, 3)
+    lab[:, 0] *= 100 / 255
+    lab[:, 1:] -= 128
+    k = min(_PALETTE, len(np.unique(lab.round(), axis=0)))
+    if k < 2:
+        return 1.0, 0.0
+    cv2.setRNGSeed(0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    _, _, centres = cv2.kmeans(lab, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    dist = np.linalg.norm(lab[:, None, :] - centres[None], axis=2).min(1)
+    work, _ = shrink(rgb, _WORK_SIDE)
+    crisp = edge_crispness(cv2.cvtColor(work, cv2.COLOR_RGB2GRAY).astype(np.float32))
+    return float((dist < 10).mean()), (crisp or 0.0)
+
+
 def readiness(rgb: np.ndarray) -> Readiness:
     cues = measure(rgb)
+    share, crisp = graphic(rgb)
+    cues["palette_share"], cues["edge_crispness"] = share, crisp
     scores, failing = {}, []
     for name, (bad, good, threshold, label) in RAMPS.items():
         value = cues[name]
@@ -97,7 +138,10 @@ def readiness(rgb: np.ndarray) -> Readiness:
         worse = value > threshold if good < bad else value < threshold
         if worse and not (name == "defocus_spread" and cues["shading"] >= 0.3):
             failing.append(label)
-    return Readiness(float(np.mean(list(scores.values()))), cues, scores, failing)
+    score = float(np.mean(list(scores.values())))
+    if share >= _PALETTE_SHARE and crisp >= _CRISP and failing:
+        return Readiness(max(score, 0.8), cues, scores, [], designed=True)
+    return Readiness(score, cues, scores, failing)
 
 
 def _texture_map(rgb: np.ndarray, cells: int = 16) -> np.ndarray:
@@ -118,7 +162,7 @@ class FirstFrameGate(Gate):
     """Readiness of a still (or a clip's first frame) for image-to-video."""
 
     name = "first_frame"
-    version = "1"
+    version = "2"  # 2: flat graphic designs recognised
     threshold = 0.70
     media = "image"
 

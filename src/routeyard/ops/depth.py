@@ -12,6 +12,13 @@ the ``first_frame`` readiness check measures, the way a retoucher would:
   the background softened a little, which reads as depth of field.
 
 Each is a parameter; 0 turns it off.
+
+None of them may add noise: contrast is raised at an eighth of the size
+and applied as a smooth offset (grain passes with a gain of 1), chroma is
+lifted on an edge-aware base layer (a guided filter), and sharpening boosts
+the structure of a denoised copy, not its grain. The technical gate's noise estimate does not rise
+(tests/ops/test_depth_cues.py), and there are no halos at strong edges,
+because the guided filter follows them.
 """
 
 from __future__ import annotations
@@ -39,20 +46,29 @@ class DepthCuesParams(OpParams):
 def local_contrast(lum: np.ndarray, amount: float) -> tuple[np.ndarray, float]:
     """CLAHE on an L* plane in 0..255, plus a stretch of a washed-out tonal range.
 
-    Returns the new plane and the stretch gain (0 when none was needed), so the
-    caller can lift chroma with it: a fog lifted in L* alone looks grey.
+    Both are computed at an eighth of the size and applied as a smooth
+    offset: local contrast is raised at the scales that carry depth, and
+    the pixel-level grain passes through with a gain of exactly 1 (an
+    8-bit CLAHE at full size amplifies grain and bands a smooth sky).
+    Returns the new plane and the stretch gain (0 when none was needed), so
+    the caller can lift chroma with it: a fog lifted in L* alone looks grey.
     """
     if amount <= 0:
         return lum, 0.0
+    h, w = lum.shape
+    small = cv2.resize(lum, (max(8, w // 8), max(8, h // 8)), interpolation=cv2.INTER_AREA)
     clahe = cv2.createCLAHE(clipLimit=1.0 + 1.5 * amount, tileGridSize=(8, 8))
-    out = clahe.apply(np.clip(lum, 0, 255).astype(np.uint8)).astype(np.float32)
+    out = clahe.apply(np.clip(small + 0.5, 0, 255).astype(np.uint8)).astype(np.float32)
     lo, hi = np.percentile(out, [1, 99])
     target_lo, target_hi = 4.0, 250.0
     gain = 0.0
     if hi - lo < target_hi - target_lo:
         gain = min(1.0, amount) * ((target_hi - target_lo) / max(hi - lo, 1.0) - 1.0)
         out = (out - lo) * (1.0 + gain) + lo + (target_lo - lo) * min(1.0, amount)
-    return out, gain
+    # what is left of the grain at this size, amplified, would mottle: smooth it away
+    offset = cv2.GaussianBlur(out - small, (0, 0), 1.5)
+    offset = cv2.resize(offset, (w, h), interpolation=cv2.INTER_CUBIC)
+    return lum + offset, gain
 
 
 def directional_light(lum: np.ndarray, amount: float) -> np.ndarray:
@@ -66,10 +82,16 @@ def directional_light(lum: np.ndarray, amount: float) -> np.ndarray:
     return out * (1.0 - amount * 0.35 * shadow)
 
 
+def _base(plane: np.ndarray, radius: int = 3) -> np.ndarray:
+    """The edge-aware base layer of a float32 plane (or image) in 0..255: grain removed."""
+    return cv2.ximgproc.guidedFilter(plane, plane, radius, 12.0**2)
+
+
 def focal_plane(rgb: np.ndarray, focus: np.ndarray, sharpen: float, blur: float) -> np.ndarray:
     """Sharpen where ``focus`` is 1 and soften where it is 0."""
     img = rgb.astype(np.float32)
-    detail = img - cv2.GaussianBlur(img, (0, 0), 1.5)
+    clean = _base(img)
+    detail = clean - cv2.GaussianBlur(clean, (0, 0), 1.5)  # structure, not grain
     sharp = img + sharpen * detail
     soft = cv2.GaussianBlur(img, (0, 0), blur) if blur > 0 else img
     w = focus[..., None]
@@ -94,7 +116,11 @@ def tone(rgb: np.ndarray, contrast: float, shadows: float) -> np.ndarray:
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     lum, gain = local_contrast(lab[..., 0], contrast)
     lab[..., 0] = np.clip(directional_light(lum, shadows), 0, 255)
-    lab[..., 1:] = 128 + (lab[..., 1:] - 128) * min(1.6, 1.0 + 0.5 * gain)
+    lift = min(1.6, 1.0 + 0.5 * gain)
+    for c in (1, 2):  # chroma lifted on its base layer too: chroma grain stays as it was
+        chroma = lab[..., c]
+        smooth = _base(chroma)
+        lab[..., c] = 128 + (smooth - 128) * lift + (chroma - smooth)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
@@ -108,6 +134,7 @@ def enhance(rgb: np.ndarray, params: DepthCuesParams) -> np.ndarray:
 @register
 class DepthCuesOp(Op):
     name = "depth_cues"
+    version = "2"  # 2: edge-aware base layer, no grain amplified
     stage = "refine"
     Params = DepthCuesParams
 

