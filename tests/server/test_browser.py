@@ -76,7 +76,7 @@ def test_operator_journey_in_the_browser(page, live_server, home, studio_root):
     assert pg.input_value("#pipeline-file") == "examples/offline.yaml"
     pg.click("#plan-btn")
     pg.wait_for_selector("#plan-total")
-    assert pg.locator("table.plan tbody tr").count() == 8  # routed steps; motion fans out to three
+    assert pg.locator("table.plan tbody tr").count() == 10  # routed steps; motion fans out to three
     shot(pg, "1-briefs-plan")
     pg.click("#run-btn")
     first_id = wait_done(pg)
@@ -94,8 +94,8 @@ def test_operator_journey_in_the_browser(page, live_server, home, studio_root):
     )
     pg.click(f"a[href='/assets/{video}']")
     pg.wait_for_selector("#edges path", state="attached")
-    # base → cues → clean → headline → hero → the move: six hand-offs drawn as five edges
-    assert pg.locator(".node").count() == 6 and pg.locator("#edges path").count() == 5
+    # base → cues → clean → plate, then plate → the move and plate → title, both into the video
+    assert pg.locator(".node").count() == 7 and pg.locator("#edges path").count() == 7
     pg.click(".node[data-node='clean']")
     shot(pg, "3-lineage")
     pg.click(".node-detail:not([hidden]) a:has-text('Edit mask')")
@@ -142,8 +142,11 @@ def test_operator_journey_in_the_browser(page, live_server, home, studio_root):
     pick.locator("button.choose").click()
     third_id = wait_done(pg)
     third = api(base, f"/api/runs/{third_id}")
-    assert {n for n, s in statuses(third).items() if s == "executed"} == {"best", "out"}
+    # the choice, the headline composited on it, the export: nothing upstream
+    assert {n for n, s in statuses(third).items() if s == "executed"} == {"best", "video", "out"}
     assert next(s for s in third["steps"] if s["name"] == "best")["outputs"] == [picked_asset]
+    delivered = next(s for s in third["steps"] if s["name"] == "video")
+    assert picked_asset in delivered["inputs"]
     pg.click("a:has-text('Compare variants of motion')")
     pg.wait_for_selector(".variant.selected")
     assert pg.locator(".variant.selected").get_attribute("data-node") == picked_node
@@ -155,7 +158,7 @@ def test_operator_journey_in_the_browser(page, live_server, home, studio_root):
     data = Path(info.value.path()).read_bytes()
     z = zipfile.ZipFile(io.BytesIO(data))
     sidecar = json.loads(z.read(next(n for n in z.namelist() if n.endswith("provenance.json"))))
-    assert picked_asset in {d["asset"] for d in sidecar["deliverables"]}
+    assert delivered["outputs"][0] in {d["asset"] for d in sidecar["deliverables"]}
     assert any(n.endswith(".mp4") for n in z.namelist())
 
     # Frame review: step, flag a frame, see it stored.
@@ -172,7 +175,8 @@ def test_operator_journey_in_the_browser(page, live_server, home, studio_root):
 
     # Gallery (video filter), models and costs render.
     pg.goto(base + "/gallery?kind=video")
-    assert pg.locator(".tile").count() == 6  # three moves, before and after the mask
+    # three moves before and after the mask, and the three delivered (titled) videos
+    assert pg.locator(".tile").count() == 9
     shot(pg, "8-gallery")
     pg.goto(base + "/models")
     assert pg.locator("tr[data-model='kling-3-pro']").count() == 1
