@@ -103,7 +103,7 @@ def measure(rgb: np.ndarray) -> dict[str, float]:
 
 
 _PALETTE = 8  # colours a flat design is drawn in, at most
-_PALETTE_SHARE = 0.9  # of the pixels within ΔE 10 of one of them
+_PALETTE_SHARE = 0.84  # of the pixels within ΔE 3 of one of them (a greyscale photo: 0.79)
 _CRISP = 0.12  # edge crispness (checks.technical.edge_crispness) of a drawn, unblurred edge
 
 
@@ -124,7 +124,7 @@ def graphic(rgb: np.ndarray) -> tuple[float, float]:
     dist = np.linalg.norm(lab[:, None, :] - centres[None], axis=2).min(1)
     work, _ = shrink(rgb, _WORK_SIDE)
     crisp = edge_crispness(cv2.cvtColor(work, cv2.COLOR_RGB2GRAY).astype(np.float32))
-    return float((dist < 10).mean()), (crisp or 0.0)
+    return float((dist < 3).mean()), (crisp or 0.0)
 
 
 def readiness(rgb: np.ndarray) -> Readiness:
@@ -139,7 +139,8 @@ def readiness(rgb: np.ndarray) -> Readiness:
         if worse and not (name == "defocus_spread" and cues["shading"] >= 0.3):
             failing.append(label)
     score = float(np.mean(list(scores.values())))
-    if share >= _PALETTE_SHARE and crisp >= _CRISP and failing:
+    solid = cues["flat_fraction"] >= 0.1  # a design has solid areas; a star field does not
+    if share >= _PALETTE_SHARE and crisp >= _CRISP and solid and failing:
         return Readiness(max(score, 0.8), cues, scores, [], designed=True)
     return Readiness(score, cues, scores, failing)
 
