@@ -13,8 +13,12 @@ one is the score (so one popped frame in a hundred is not averaged away):
 - ``pops``: frames whose warping error against *both* neighbours jumps above
   the clip's own baseline (texture popping, a frame that does not belong);
   one high pair alone is a cut or an encoder keyframe, not a pop;
-- ``flicker``: the per-frame L* series (and per 4x4 tile, for local light
-  pops) minus its 5-frame moving median — brightness that jumps and returns;
+- ``flicker``: the L* series *along the motion* (each frame's lightness
+  change on the pixels the flow carries over, accumulated; globally and per
+  4x4 tile, for local light pops) minus its 5-frame moving median —
+  brightness that jumps and returns. Measured at a fixed place in the frame
+  instead, a fast pan or a handheld shake that brings a brighter part of
+  the scene into view read as flicker (held-out calibration);
 - ``boil``: the baseline warping error itself — texture that crawls on
   every frame.
 
@@ -75,7 +79,7 @@ def _occlusion_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     return consistent & ~boundary
 
 
-def _pair(a: np.ndarray, b: np.ndarray, dis) -> tuple[float, float, np.ndarray]:
+def _pair(a: np.ndarray, b: np.ndarray, dis) -> tuple[float, float, np.ndarray, np.ndarray]:
     """Lai et al. E_warp of b warped onto a (RGB in [0, 1], mean over channels), the same
     error over every pixel, and the flow.
 
@@ -93,19 +97,32 @@ def _pair(a: np.ndarray, b: np.ndarray, dis) -> tuple[float, float, np.ndarray]:
     mask = _occlusion_mask(fw, bw)
     err = (((a.astype(np.float32) - warped.astype(np.float32)) / 255.0) ** 2).mean(-1)
     masked = float((err * mask).sum() / mask.sum()) if mask.any() else 0.0
-    return masked, float(err.mean()), fw
+    return masked, float(err.mean()), fw, _light_change(a, warped, mask)
+
+
+def _light_change(a: np.ndarray, warped: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The L* change from ``a`` to the next frame warped onto it, on the pixels the
+    flow explains: the whole frame and a 4x4 grid of tiles.
+
+    Comparing the same pixels after motion, not the same place in the frame:
+    a pan that brings a bright sky into a tile changes that tile's mean but
+    not this, while a light that pops changes both.
+    """
+
+    def lum(rgb):
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) * (100 / 255)
+
+    diff = (lum(warped) - lum(a)) * mask
+    m = mask.astype(np.float32)
+    whole = float(diff.sum() / max(m.sum(), 1.0))
+    tiles = cv2.resize(diff, (4, 4), interpolation=cv2.INTER_AREA)
+    weight = cv2.resize(m, (4, 4), interpolation=cv2.INTER_AREA)
+    local = np.where(weight > 0.05, tiles / np.maximum(weight, 1e-6), 0.0).ravel()
+    return np.concatenate([[whole], local]).astype(np.float32)
 
 
 def warping_error(a: np.ndarray, b: np.ndarray, dis) -> float:
     return _pair(a, b, dis)[0]
-
-
-def _lightness(rgb: np.ndarray) -> np.ndarray:
-    """Mean L* (0..100) of the whole frame and of a 4x4 grid of tiles."""
-    lum = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) * (100 / 255)
-    h, w = lum.shape
-    tiles = cv2.resize(lum, (4, 4), interpolation=cv2.INTER_AREA).ravel()
-    return np.concatenate([[lum[: h // 4 * 4, : w // 4 * 4].mean()], tiles])
 
 
 def _detrend(series: np.ndarray) -> np.ndarray:
@@ -127,13 +144,13 @@ def stability(frames: Iterable[np.ndarray]) -> Temporal:
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     prev_full = prev_small = None
     scale = 1.0
-    pairs, whole, maes, motion, light = [], [], [], [], []
+    pairs, whole, maes, motion, change = [], [], [], [], []
     for frame in frames:
         small, scale = shrink(frame, _SHORT_SIDE, short=True)
-        light.append(_lightness(small))
         if prev_full is not None:
             maes.append(float(cv2.absdiff(prev_full, frame).mean()))
-            e, e_all, fw = _pair(prev_small, small, dis)
+            e, e_all, fw, dl = _pair(prev_small, small, dis)
+            change.append(dl)
             pairs.append(e)
             whole.append(e_all)
             mag = np.sqrt((fw**2).sum(-1)).ravel() / scale
@@ -141,7 +158,7 @@ def stability(frames: Iterable[np.ndarray]) -> Temporal:
             motion.append(float(np.partition(mag, -top)[-top:].mean()))
         prev_full, prev_small = frame, small
         h, w = frame.shape[:2]
-    n = len(light)
+    n = len(change) + (1 if prev_full is not None else 0)
     if n < 2:
         return Temporal(1.0, 0.0, 0.0, 0.0, frames=n)
 
@@ -154,7 +171,10 @@ def stability(frames: Iterable[np.ndarray]) -> Temporal:
     both = np.minimum(e_all[:-1], e_all[1:]) if len(e_all) > 1 else e_all
     excess = both - 2 * float(np.median(e_all)) - POP_FLOOR
     pops = float(np.exp(-max(0.0, float(excess.max())) / POP_SCALE))
-    jumps = np.abs(_detrend(np.array(light)))  # frames x (1 + 16 tiles)
+    # Lightness along the motion: frame 0's L*, then each frame's change on
+    # the pixels the flow carried over; a flicker jumps and returns in it.
+    light = np.vstack([np.zeros((1, 17), np.float32), np.cumsum(np.array(change), axis=0)])
+    jumps = np.abs(_detrend(light))  # frames x (1 + 16 tiles)
     per_frame = jumps.max(axis=1)
     worst = float(per_frame.max())
     flicker = float(np.clip(1 - max(0.0, worst - FLICKER_FREE) / FLICKER_SCALE, 0, 1))
@@ -187,7 +207,7 @@ class TemporalGate(Gate):
     """Flicker and popping that camera motion does not explain."""
 
     name = "temporal"
-    version = "1"
+    version = "2"  # 2: flicker measured along the motion
     threshold = 0.75
     media = "video"
 
