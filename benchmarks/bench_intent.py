@@ -30,7 +30,6 @@ DATA = ROOT / "tests" / "data" / "intent_briefs.yaml"
 
 
 def accuracy(half: str) -> tuple[float, int, int, list[str]]:
-    intent.read.cache_clear()
     results = evaluate_cases(intent_cases(DATA, half))
     wrong = [f"{r.case!r} {r.stage}: {r.got}, expected {r.expected}" for r in results if not r.ok]
     ok = sum(r.ok for r in results)
@@ -39,19 +38,23 @@ def accuracy(half: str) -> tuple[float, int, int, list[str]]:
 
 def fit() -> None:
     best = None
-    for m, t, s in itertools.product((0.0, 0.03, 0.06), (0.0, 0.05, 0.1), (0.05,)):
+    for m, t, s in itertools.product((0.0, 0.02, 0.04, 0.06), (0.05, 0.1), (0.05, 0.1)):
         for floor in (0.25, 0.3, 0.35):
             intent.MARGINS.update(motion=m, text=t, style=s)
             intent.FLOOR = floor
             acc = accuracy("dev")[0]
             if best is None or acc > best[0]:
                 best = (acc, m, t, s, floor)
-    print(f"best on dev: {best[0]:.1%} at motion {best[1]}, text {best[2]}, floor {best[4]}")
+    print(
+        f"best on dev: {best[0]:.1%} at motion {best[1]}, text {best[2]}, style {best[3]}, "
+        f"floor {best[4]}"
+    )
 
 
 def main() -> None:
     if "--cues" in sys.argv:
         intent._embedder.cache_clear()
+        intent._scored.cache_clear()
         intent.model_path = lambda: None  # type: ignore[assignment]
     if "--fit" in sys.argv:
         fit()

@@ -190,17 +190,24 @@ def available() -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def read(prompt: str, semantic: bool = True) -> Reading:
-    """Read ``prompt`` (cached: routing asks for the same prompt once per stage)."""
-    reading = Reading(quoted=quoted(prompt))
+def _scored(prompt: str, semantic: bool) -> tuple:
+    """The prompt's clauses and their similarities (cached: the expensive part)."""
     positive, negated = clauses(prompt)
-    reading.negated = negated
     embedder = _embedder() if semantic else None
     if embedder is None:
+        return positive, negated, None, None
+    return positive, negated, embedder.scores(positive), embedder.scores(negated)
+
+
+def read(prompt: str, semantic: bool = True) -> Reading:
+    """Read ``prompt``: decisions from its (cached) similarities and the margins."""
+    reading = Reading(quoted=quoted(prompt))
+    positive, negated, pos, neg = _scored(prompt, semantic)
+    reading.negated = list(negated)
+    if pos is None:
         _apply(reading, cues.read(reading.quoted, positive, negated))
         return reading
     reading.engine = "minilm"
-    pos, neg = embedder.scores(positive), embedder.scores(negated)
 
     def beats(a: str, b: str, margin: float) -> bool:
         return pos[a][0] >= FLOOR and pos[a][0] - pos[b][0] > margin and not _denied(a)
@@ -213,7 +220,12 @@ def read(prompt: str, semantic: bool = True) -> Reading:
         return f"{clause!r} reads as {proto!r} ({s:.2f} vs {b.replace('_', ' ')} {pos[b][0]:.2f})"
 
     m = MARGINS["motion"]
-    if beats("heavy_motion", "gentle_motion", m):
+    rival = max(pos["gentle_motion"][0], pos["still_scene"][0])
+    if (
+        pos["heavy_motion"][0] >= FLOOR
+        and pos["heavy_motion"][0] - rival > m
+        and not _denied("heavy_motion")
+    ):
         reading.motion = Evidence("cinematic", why("heavy_motion", "gentle_motion"))
     elif beats("gentle_motion", "heavy_motion", m) or (
         _denied("heavy_motion") and pos["gentle_motion"][0] >= FLOOR
