@@ -41,7 +41,9 @@ def test_temporal_flags_flicker_and_pops_not_a_smooth_move(tmp_path, photo):
     pop = check("temporal", cal.write_clip(tmp_path / "p.mp4", cal.popping(clip, 0.6, rng)))
     assert clean.passed and clean.score > flick.score + 0.3 and clean.score > pop.score + 0.3
     assert not flick.passed and "flicker" in flick.message
-    assert not pop.passed and "popping" in pop.message
+    # a popped patch is also a local lightness jump along the motion: either
+    # sub-score may be the worst, but popping must be seen
+    assert not pop.passed and pop.details["sub_scores"]["pops"] < 0.75
     assert len(clean.to_dict()["per_frame"]["values"]) == 47
 
 

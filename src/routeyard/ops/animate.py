@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from routeyard.media.matte import subject_matte
+from routeyard.media.matte import detect_faces, subject_matte
 from routeyard.media.pixels import load_input
 from routeyard.media.video import Mp4Writer
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
@@ -70,12 +70,24 @@ def cover(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(crop, (tw, th), interpolation=interp)
 
 
+def _faces(rgb: np.ndarray) -> np.ndarray | None:
+    """Generous ellipses over the still's faces: they move rigidly (see build_layers)."""
+    found = detect_faces(rgb)
+    if not found:
+        return None
+    mask = np.zeros(rgb.shape[:2], np.uint8)
+    for x, y, w, h in found:
+        centre = (round(x + w / 2), round(y + h / 2))
+        cv2.ellipse(mask, centre, (round(w * 0.75), round(h * 0.95)), 0, 0, 360, 1, -1)
+    return mask.astype(np.float32)
+
+
 @register
 class AnimateOp(Op):
     name = "animate"
     produces = "video"
     stage = "motion"
-    version = "2"  # 2: exact layer rebuild of the still (no pop at frame 1)
+    version = "3"  # 3: continuous nearness map, faces rigid (2: exact rebuild of the still)
     Params = AnimateParams
     max_inputs = 2  # the still, and optionally its subject matte
 
@@ -95,7 +107,7 @@ class AnimateOp(Op):
         still, alpha = cover(rgb, size), cover(alpha, size)
         if not (alpha > 0.5).any():
             ctx.warn("no subject found: the whole still moves as one plane")
-        layers = build_layers(still, alpha)
+        layers = build_layers(still, alpha, keep=_faces(still))
 
         count = max(2, round(params.seconds * params.fps))
         path = ctx.scratch("clip.mp4")

@@ -58,8 +58,13 @@ class Pose:
     centre: tuple[float, float]
 
 
-def build_layers(rgb: np.ndarray, alpha: np.ndarray) -> Layers:
-    """Split ``rgb`` into a subject layer and an inpainted background plate."""
+def build_layers(rgb: np.ndarray, alpha: np.ndarray, keep: np.ndarray | None = None) -> Layers:
+    """Split ``rgb`` into a subject layer and an inpainted background plate.
+
+    ``keep`` (HxW, in [0, 1]) marks what must move rigidly with the subject
+    whatever the matte says — faces: a face half inside a partial matte
+    would be bent by the soft depth, and read as another person.
+    """
     h, w = rgb.shape[:2]
     covered = alpha > 0.02
     if covered.any():
@@ -86,7 +91,8 @@ def build_layers(rgb: np.ndarray, alpha: np.ndarray) -> Layers:
     else:
         plate, subject, centre = rgb, rgb, (w / 2, h / 2)
     rows = np.linspace(_BG_FAR, _BG_NEAR, h, dtype=np.float32)
-    depth = soft_depth(alpha, rows) if covered.any() else None
+    near = alpha if keep is None else np.maximum(alpha, keep.astype(np.float32))
+    depth = soft_depth(near, rows) if (near > 0.02).any() else None
     return Layers(plate, subject, alpha.astype(np.float32), rows, centre, rgb, depth)
 
 
