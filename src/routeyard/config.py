@@ -67,6 +67,12 @@ def catalog_overlay_path() -> Path:
     return Path(base) / "routeyard" / "catalog.yaml"
 
 
+def cache_dir() -> Path:
+    """Where derived, re-computable data lives (``XDG_CACHE_HOME``, else ``~/.cache``)."""
+    base = env("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "routeyard"
+
+
 def plugin_modules() -> list[str]:
     raw = env("ROUTEYARD_PLUGINS") or ""
     return [m.strip() for m in raw.split(",") if m.strip()]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,10 +137,40 @@ class _Embedder:
         from routeyard.routing.minilm import MiniLM
 
         self.model = MiniLM(path)
-        raw = yaml.safe_load(_INTENTS.read_text(encoding="utf-8"))
+        text = _INTENTS.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
         self.names = list(raw)
         self.protos = {k: raw[k] for k in self.names}
-        self.vectors = {k: self.embed(v) for k, v in self.protos.items()}
+        self.vectors = self._described(path, text)
+
+    def _described(self, path: str, text: str) -> dict[str, np.ndarray]:
+        """The descriptions' vectors, from the cache when the model and the file match.
+
+        Embedding the ~100 descriptions takes seconds in NumPy, and every
+        ``routeyard route`` process would pay it; the cache is keyed by the
+        descriptions' text and the model file, so it is never stale.
+        """
+        import hashlib
+
+        weights = Path(path) / "model.safetensors"
+        stat = weights.stat()
+        key = hashlib.sha256(f"{text}|{weights}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+        cache = config.cache_dir() / f"intents-{key.hexdigest()[:20]}.npz"
+        try:
+            with np.load(cache) as got:
+                if set(got.files) == set(self.names):
+                    return {k: got[k] for k in self.names}
+        except (OSError, ValueError):
+            pass  # absent or unreadable: computed again below
+        vectors = {k: self.embed(v) for k, v in self.protos.items()}
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")
+            np.savez(tmp, **vectors)
+            os.replace(tmp, cache)
+        except OSError as exc:
+            log.debug("intent cache not written (%s)", exc)
+        return vectors
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts)
