@@ -108,7 +108,7 @@ def overlaps(ref: Letters, ink: np.ndarray, guess: np.ndarray | None = None) -> 
         _, local = cv2.findTransformECC(
             tmpl,
             dest,
-            _to_full(local),
+            local.astype(np.float32),
             cv2.MOTION_AFFINE,
             (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5),
             None,
@@ -150,10 +150,6 @@ def overlaps(ref: Letters, ink: np.ndarray, guess: np.ndarray | None = None) -> 
         uni = float(moved.sum() + extra)
         got.append(inter / uni if uni else 0.0)
     return got
-
-
-def _to_full(warp: np.ndarray) -> np.ndarray:
-    return np.vstack([warp, [0, 0, 1]]).astype(np.float32)[:2]
 
 
 def region_warp(region: Box, ref_words: Box, now_words: Box) -> np.ndarray:

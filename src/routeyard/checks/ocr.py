@@ -166,11 +166,6 @@ def readings(
     return found
 
 
-def read(rgb: np.ndarray, timeout: float = 30.0, target: str | None = None) -> list[str]:
-    """The texts of :func:`readings`."""
-    return [r.text for r in readings(rgb, timeout, target)]
-
-
 _PREFER = {"colour": 0, "otsu": 1, "otsu_inverse": 1, "grey": 2, "inverse": 2}
 
 

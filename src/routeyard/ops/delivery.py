@@ -6,8 +6,9 @@ background]``). With several, a variant that fails any of them is out — the
 steadiest clip is no use if its headline tears — and of those left, the one
 whose weakest gate clears its threshold by most wins (the mean breaks ties).
 When every variant fails something, the one with the fewest failures and
-then the best margin is kept, with a warning, as ``keep_best`` does; ``export`` writes deliverables to a folder with the
-provenance embedded and in a sidecar. Both aggregate every branch of their
+then the best margin is kept, with a warning, as ``keep_best`` does.
+``export`` writes deliverables to a folder with the provenance embedded and
+in a sidecar. Both aggregate every branch of their
 inputs rather than being mapped over them.
 """
 
@@ -153,18 +154,14 @@ class SelectOp(Op):
         """Scores recorded by gates; a known check scores the rest itself."""
         scores = ctx.catalog.gate_scores([i.id for i in inputs], by)
         missing = [i for i in inputs if i.id not in scores]
-        if missing and by == "typography" and params.text:
-            for item in missing:
-                scores[item.id] = check("typography", item.path, text=params.text).score or 0.0
-        elif missing and by in SCORERS:
-            for item in missing:
-                scores[item.id] = SCORERS[by](item.path)
-        elif missing:
+        if missing and by not in SCORERS and not (by == "typography" and params.text):
             raise OpInputError(
                 f"no '{by}' score for inputs {', '.join(i.id[:12] for i in missing)}; "
                 f"add a gate {{check: {by}}} to the step that makes them, "
                 f"or select by one of: index, {', '.join(sorted(SCORERS))}"
             )
+        for item in missing:
+            scores[item.id] = SelectOp._measure(ctx, item, by, params).score or 0.0
         return scores
 
 
