@@ -77,7 +77,7 @@ class TypographyGate(Gate):
 
     def _clip(self, path: Path, params: TypographyParams, target: str, words: list[str]):
         info = clip_info(path)
-        wanted = sorted({*range(0, info.frames, EVERY), info.frames - 1})
+        wanted = {*range(0, info.frames, EVERY), info.frames - 1}
         sampled = dict(f for f in frames(path) if f[0] in wanted)
         order = sorted(sampled)
         # The reference: the first sampled frame that reads best (of first, last,
@@ -98,13 +98,12 @@ class TypographyGate(Gate):
         baseline: list[float] | None = None
         if boxes:
             region = glyphs.union(boxes, ref_rgb.shape[:2])
-            letters = glyphs.letters(ocr.ink(ref_rgb, recipe), region)
+            ref_ink = ocr.ink(ref_rgb, recipe)
+            letters = glyphs.letters(ref_ink, region)
             ref_words = glyphs.union(boxes, ref_rgb.shape[:2], pad=0)
             if letters is not None:
                 baseline = glyphs.overlaps(
-                    letters,
-                    ocr.ink(ref_rgb, recipe),
-                    glyphs.region_warp(region, ref_words, ref_words),
+                    letters, ref_ink, glyphs.region_warp(region, ref_words, ref_words)
                 )
         cers, shapes, reads = [], [], {}
         last_words = ref_words
