@@ -144,3 +144,23 @@ def test_select_by_an_unknown_score_names_the_choices(home):
     step = next(s for s in run(home, text)["steps"] if s["name"] == "pick")
     assert step["status"] == "failed"
     assert "no 'sharpness' score" in step["error"] and "first_frame" in step["error"]
+
+
+@pytest.mark.parametrize(
+    "by, message",
+    [
+        ("[first_frame, nope]", "parameter 'by': unknown gate 'nope'"),
+        ("[first_frame, typography]", "parameter 'text': select by typography needs the text"),
+    ],
+)
+def test_select_by_several_gates_names_a_bad_gate_or_a_missing_text(home, by, message):
+    text = (
+        "steps:\n  a: {op: import, source: 'sample:astronaut'}\n"
+        "  b: {op: import, source: 'sample:coffee'}\n"
+        f"  pick: {{op: select, input: [a, b], by: {by}}}\n"
+    )
+    result = run(home, text)
+    steps = {s["name"]: s for s in result["steps"]}
+    assert result["status"] == "failed"
+    assert message in steps["pick"]["error"]
+    assert steps["a"]["status"] == steps["b"]["status"] == "executed"  # nothing else lost
