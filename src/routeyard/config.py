@@ -197,3 +197,101 @@ def providers_config_readable_by_others() -> bool:
         return bool(providers_config_path().stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
     except OSError:
         return False
+
+
+# ------------------------------------------------------- Content Credentials
+@dataclass(frozen=True)
+class C2paSigner:
+    """The key and certificate chain that sign Content Credentials, and where
+    they came from. The key stays in memory: it is never logged, stored or
+    written anywhere (``repr`` leaves it out)."""
+
+    cert_pem: bytes
+    key_pem: bytes = field(repr=False)
+    alg: str | None
+    tsa_url: str | None
+    source: str
+
+
+def credentials_dir() -> Path:
+    """Where `routeyard credentials init` keeps its development CA and signer
+    (``ROUTEYARD_CREDENTIALS_DIR``, else ``~/.config/routeyard/credentials``)."""
+    explicit = env("ROUTEYARD_CREDENTIALS_DIR")
+    if explicit:
+        return Path(explicit)
+    base = env("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "routeyard" / "credentials"
+
+
+def _pem(value: str, what: str) -> bytes:
+    """A PEM given inline or as a path to a file."""
+    if value.lstrip().startswith("-----BEGIN"):
+        return value.encode()
+    path = Path(value).expanduser()
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"{what}: cannot read {path} ({exc.strerror or exc})",
+            hint="give a PEM file's path, or the PEM itself",
+        ) from None
+
+
+def c2pa_signer() -> C2paSigner | None:
+    """The signer, from the first place that names one: ``ROUTEYARD_C2PA_KEY``
+    and ``ROUTEYARD_C2PA_CERT`` (paths or PEM; ``ROUTEYARD_C2PA_ALG``,
+    ``ROUTEYARD_C2PA_TSA_URL`` optional), the ``c2pa:`` section of the config
+    file (``key``, ``cert``, ``alg``, ``tsa_url``), or the development signer
+    `routeyard credentials init` made. None when there is none."""
+    key, cert = env("ROUTEYARD_C2PA_KEY"), env("ROUTEYARD_C2PA_CERT")
+    if key or cert:
+        if not (key and cert):
+            missing = "ROUTEYARD_C2PA_CERT" if key else "ROUTEYARD_C2PA_KEY"
+            raise ConfigError(
+                f"{missing} is not set (a signer needs both a key and its certificate chain)",
+                hint="set both, or neither to export without signed credentials",
+            )
+        return C2paSigner(
+            cert_pem=_pem(cert, "ROUTEYARD_C2PA_CERT"),
+            key_pem=_pem(key, "ROUTEYARD_C2PA_KEY"),
+            alg=env("ROUTEYARD_C2PA_ALG"),
+            tsa_url=env("ROUTEYARD_C2PA_TSA_URL"),
+            source="ROUTEYARD_C2PA_KEY / ROUTEYARD_C2PA_CERT",
+        )
+    section = providers_config().get("c2pa") or {}
+    if section.get("key") or section.get("cert"):
+        where = f"{providers_config_path()}: section 'c2pa'"
+        if not (section.get("key") and section.get("cert")):
+            raise ConfigError(f"{where}: needs both 'key' and 'cert'")
+        return C2paSigner(
+            cert_pem=_pem(str(section["cert"]), f"{where}, 'cert'"),
+            key_pem=_pem(str(section["key"]), f"{where}, 'key'"),
+            alg=section.get("alg"),
+            tsa_url=section.get("tsa_url") or env("ROUTEYARD_C2PA_TSA_URL"),
+            source=where,
+        )
+    folder = credentials_dir()
+    if (folder / "signer.key").is_file() and (folder / "signer.pem").is_file():
+        return C2paSigner(
+            cert_pem=(folder / "signer.pem").read_bytes(),
+            key_pem=(folder / "signer.key").read_bytes(),
+            alg=None,
+            tsa_url=env("ROUTEYARD_C2PA_TSA_URL"),
+            source=f"{folder} (routeyard credentials init: development only, untrusted)",
+        )
+    return None
+
+
+def c2pa_trust_anchors() -> bytes | None:
+    """Root certificates `routeyard verify` trusts besides none: the PEM
+    bundle ``ROUTEYARD_C2PA_TRUST`` (path or PEM) or the config file's
+    ``c2pa: {trust: …}``, plus the development CA of `credentials init` when
+    there is one (reported as such, never as a public trust list)."""
+    parts: list[bytes] = []
+    value = env("ROUTEYARD_C2PA_TRUST") or (providers_config().get("c2pa") or {}).get("trust")
+    if value:
+        parts.append(_pem(str(value), "ROUTEYARD_C2PA_TRUST"))
+    dev = credentials_dir() / "ca.pem"
+    if dev.is_file():
+        parts.append(dev.read_bytes())
+    return b"\n".join(parts) if parts else None

@@ -9,7 +9,7 @@ Method (DWT-DCT with quantisation index modulation, after the
 Haar DWT's LL band at ``level`` is cut into 8x8 blocks (``8 * 2**level``
 pixels); in each block a few low DCT coefficients are quantised onto one of
 two interleaved lattices (step ``step``), chosen by the bit the block carries.
-The bits form a tile of ``TILE`` x ``TILE`` blocks (a sync word, the 48-bit id
+The bits form a tile of ``TILE`` x ``TILE`` blocks (a sync word, the 40-bit id
 and its CRC-16), repeated over the whole picture, so every tile votes for
 every bit. A crop moves the grid: the reader tries every offset within a
 block and every phase of the tile. A resize changes the scale: the reader
@@ -36,11 +36,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-TILE = 9  # blocks per tile side: TILE * TILE bits
-ID_BITS = 48
+TILE = 8  # blocks per tile side: TILE * TILE bits
+ID_BITS = 40
 CRC_BITS = 16
 SYNC_BITS = TILE * TILE - ID_BITS - CRC_BITS
-SYNC_ERRORS = 1
+SYNC_ERRORS = 0
+# Luma at or beyond these is clipped; a block with MAX_CLIPPED of it abstains.
+CLIP_LOW, CLIP_HIGH, MAX_CLIPPED = 6.0, 249.0, 0.25
 MIN_Z = 2.5
 # The factors a reader undoes before giving up: a copy at half, two thirds,
 # three quarters or four fifths of the size, or enlarged by half or double.
@@ -104,7 +106,8 @@ class Mark:
 
 
 def short_id(asset_id: str) -> str:
-    """The 12 hex digits (48 bits) of an asset id that the mark carries."""
+    """The 10 hex digits (40 bits) of an asset id that the mark carries: one
+    chance in 10^12 that two assets of a store share them."""
     return asset_id[: ID_BITS // 4]
 
 
@@ -162,7 +165,21 @@ def soft_map(y: np.ndarray, scheme: Scheme = DEFAULT) -> np.ndarray:
         k = kernel(u, v, scheme.level)
         c = cv2.filter2D(y, cv2.CV_32F, k, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
         out += np.cos(2 * np.pi * c[: h - b + 1, : w - b + 1] / scheme.step)
-    return out
+    return out * headroom(y, b)
+
+
+def headroom(y: np.ndarray, block: int) -> np.ndarray:
+    """Per block position, 1 where the mark could be written and 0 where the
+    block is clipped (near black or white): there the embedder could not
+    reach its target, and the block's vote is the picture's, not the mark's,
+    the same in every frame. Such blocks abstain."""
+    clipped = ((y <= CLIP_LOW) | (y >= CLIP_HIGH)).astype(np.float32)
+    share = cv2.boxFilter(
+        clipped, -1, (block, block), anchor=(0, 0), normalize=True, borderType=cv2.BORDER_CONSTANT
+    )
+    h, w = y.shape
+    share = share[: h - block + 1, : w - block + 1]
+    return np.clip(1.0 - share / MAX_CLIPPED, 0.0, 1.0)
 
 
 # every cyclic phase of the tile, as gather indices into the folded votes
