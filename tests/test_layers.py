@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "routeyard.logs",
         ),
     ),
-    ("data", ("routeyard.catalog", "routeyard.store", "routeyard.checks")),
+    ("data", ("routeyard.catalog", "routeyard.credentials", "routeyard.store", "routeyard.checks")),
     ("compute", ("routeyard.ops", "routeyard.routing")),
     ("adapters", ("routeyard.providers",)),
     ("execution", ("routeyard.pipeline",)),

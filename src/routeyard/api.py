@@ -325,6 +325,57 @@ def export_run(run_ref: str, dest: str | Path, *, home: str | Path | None = None
         )
 
 
+def credentials_init(folder: str | Path | None = None, *, alg: str = "es256", force: bool = False):
+    """A development CA and signer (``routeyard credentials init``)."""
+    from routeyard.credentials import authority
+
+    return authority.init(
+        Path(folder) if folder else config.credentials_dir(), alg=alg, force=force
+    )
+
+
+def verify_file(file: str | Path, *, home: str | Path | None = None) -> dict[str, Any]:
+    """A file's credentials (``routeyard verify``), with its lineage from the store
+    when the store holds the asset it names or its watermark points to."""
+    from routeyard.credentials import verify
+
+    path = Path(file)
+    if not path.is_file():
+        raise RouteyardError(f"{path}: file not found", hint="check the path")
+    report = verify.inspect(path, trust=config.c2pa_trust_anchors()).to_dict()
+    report["store"] = _stored_lineage(report.get("asset"), home)
+    return report
+
+
+def _stored_lineage(ref: str | None, home: str | Path | None) -> dict[str, Any] | None:
+    if not ref:
+        return None
+    root = config.store_home(home)
+    if not (root / "catalog.sqlite").exists() and not config.database_url():
+        return None  # no store here: verify reads files, it never creates a store
+    with Store.open(home) as store:
+        try:
+            asset = store.catalog.resolve_asset(ref)
+        except RouteyardError:
+            return None
+        tree = provenance.lineage(store.catalog, asset, secrets=known_secrets())
+    count, stack, seen = 0, [tree], set()
+    while stack:
+        node = stack.pop()
+        if node["asset"] in seen:
+            continue
+        seen.add(node["asset"])
+        count += node.get("op") != "source"
+        stack.extend(node.get("parents") or [])
+    return {
+        "asset": asset,
+        "steps": count,
+        "run": tree.get("run"),
+        "home": str(root),
+        "lineage": tree,
+    }
+
+
 def check(
     gate: str,
     files: list[str | Path],

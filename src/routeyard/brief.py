@@ -36,6 +36,18 @@ class Deliverables(BaseModel):
     )
 
 
+class Provenance(BaseModel):
+    """What delivered files disclose and carry (issue 20). ``prompts``: the
+    prompt text in full, as a SHA-256 hash, or nothing (a client's prompt may
+    be confidential); the choice itself is recorded in every file.
+    ``watermark``: the invisible mark that points a stripped copy back to its
+    lineage (on by default)."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompts: Literal["full", "hash", "none"] = "full"
+    watermark: bool = True
+
+
 class Brief(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -68,6 +80,8 @@ class Brief(BaseModel):
     recipe: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]+$")
     source: str | None = None
     fixes: list[dict[str, Any]] = Field(default_factory=list)
+    # Content Credentials: prompt disclosure and the watermark (see Provenance)
+    provenance: Provenance | None = None
 
     def learning_tags(self) -> list[str]:
         """What gate outcomes are recorded (and the router learns) against:

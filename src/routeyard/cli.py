@@ -378,6 +378,100 @@ def export_cmd(
     out.print(f"{dest / 'provenance.json'}")
 
 
+credentials_app = typer.Typer(
+    help="Content Credentials: the signer that signs exports.", no_args_is_help=True
+)
+app.add_typer(credentials_app, name="credentials")
+
+
+@credentials_app.command("init")
+def credentials_init_cmd(
+    folder: Annotated[
+        Path | None,
+        typer.Option("--dir", help="where to write (default ~/.config/routeyard/credentials)"),
+    ] = None,
+    alg: Annotated[str, typer.Option(help="es256 | es384 | ps256 | ed25519")] = "es256",
+    force: Annotated[bool, typer.Option(help="replace an existing signer")] = False,
+) -> None:
+    """Create a local development CA and signer (untrusted outside this machine)."""
+    issued = _api().credentials_init(folder, alg=alg, force=force)
+    out.print(f"development CA  {issued.ca}")
+    out.print(f"signer chain    {issued.signer_cert}")
+    out.print(f"signer key      {issued.signer_key}  (mode 0600; never copied into the store)")
+    out.print(
+        f"{issued.alg}, valid until {issued.not_after:%Y-%m-%d}. Exports are now signed with it; "
+        "the CA is labelled UNTRUSTED: `routeyard verify` on this machine trusts it, "
+        "nobody else does. For delivery, use a certificate from a CA on the C2PA trust list "
+        "(ROUTEYARD_C2PA_KEY, ROUTEYARD_C2PA_CERT)."
+    )
+
+
+@app.command("verify")
+def verify_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """Read a file's Content Credentials, XMP marking and watermark, and its lineage
+    in the store. Exit 0: signed and valid; 1: the credentials do not validate
+    (the file was changed after signing); 3: no signed credentials."""
+    report = _api().verify_file(file, home=home)
+    if as_json:
+        _emit_json(report)
+    else:
+        _print_verify(report)
+    code = {"trusted": 0, "valid": 0, "invalid": 1}.get(report["state"], 3)
+    if code:
+        raise typer.Exit(code)
+
+
+def _print_verify(r: dict[str, Any]) -> None:
+    states = {
+        "trusted": "[green]valid, signer trusted[/green]",
+        "valid": "[green]valid[/green] (signature and hash binding check out; the signer is on no trust list you configured)",
+        "invalid": "[red]INVALID[/red]: the file changed after it was signed, or the manifest is damaged",
+        "unsigned": "[yellow]no signed Content Credentials[/yellow]",
+    }
+    out.print(f"{r['file']}  ({r['format']})")
+    out.print(f"  C2PA       {states[r['state']]}")
+    for problem in r["problems"]:
+        out.print(f"             {problem}")
+    m = r.get("c2pa") or {}
+    if m.get("signer"):
+        s = m["signer"]
+        dev = (
+            "  [yellow](routeyard development CA: untrusted elsewhere)[/yellow]"
+            if s.get("development")
+            else ""
+        )
+        out.print(f"  signer     {s.get('common_name')} / {s.get('issuer')} ({s.get('alg')}){dev}")
+        if s.get("time"):
+            out.print(f"  signed at  {s['time']}")
+    for a in m.get("actions") or []:
+        dst = f"  [{a['digital_source_type']}]" if a.get("digital_source_type") else ""
+        out.print(f"  action     {a['action']}: {a.get('description') or ''}{dst}")
+    for i in m.get("ingredients") or []:
+        out.print(f"  ingredient {i['title']} ({i['relationship']}, {i.get('format')})")
+    x = r.get("xmp") or {}
+    if x:
+        dst = x.get("Iptc4xmpExt:DigitalSourceType", "").rsplit("/", 1)[-1] or "—"
+        out.print(
+            f"  XMP        DigitalSourceType {dst}; AI system {x.get('Iptc4xmpExt:AISystemUsed') or '—'}; {x.get('routeyard:PromptDisclosure') or ''}"
+        )
+    else:
+        out.print("  XMP        none")
+    w = r.get("watermark")
+    mark = f"id {w['id']} (z {w['z']}, scale {w['scale']})" if w else "none found"
+    out.print(f"  watermark  {mark}")
+    if r.get("store"):
+        st = r["store"]
+        out.print(
+            f"  store      asset {st['asset'][:12]}: {st['steps']} steps, run {st.get('run') or '—'} ({st['home']})"
+        )
+    elif r.get("asset"):
+        out.print(f"  store      asset {r['asset'][:12]} is not in this store")
+
+
 @app.command("check")
 def check_cmd(
     gate: Annotated[

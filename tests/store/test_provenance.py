@@ -13,7 +13,7 @@ from routeyard import api
 from routeyard.pipeline.spec import parse
 from routeyard.secrets import redact
 from routeyard.store import Store
-from routeyard.store.provenance import embed, read_embedded
+from routeyard.credentials.record import embed, read_embedded
 
 
 def test_export_embeds_lineage_in_png_and_sidecar(home, tmp_path):

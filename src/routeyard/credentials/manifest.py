@@ -17,6 +17,7 @@ carries each step's route decision and parameters, disclosed as the brief's
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ ENHANCED = "algorithmicallyEnhanced"
 COMPOSITE_SYNTHETIC = "compositeSynthetic"
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 LINEAGE_LABEL = "com.routeyard.lineage"
+SOFT_BINDING_ALG = "com.routeyard.dwtdct.1"
 
 # op -> C2PA action for the change it makes
 ACTIONS = {
@@ -76,9 +78,14 @@ class Manifest:
     ai_systems: list[str] = field(default_factory=list)
 
 
+def is_source(node: dict[str, Any]) -> bool:
+    """An asset that entered from outside: a file or sample the pipeline imported."""
+    return node.get("op") in ("source", "import") and not node.get("parents")
+
+
 def is_trained(node: dict[str, Any], source_types: dict[str, str | None]) -> bool:
     """A step that ran a hosted (trained) model, or a source already marked AI-generated."""
-    if node.get("op") == "source":
+    if is_source(node):
         return source_types.get(node["asset"]) in (TRAINED, COMPOSITE_TRAINED)
     return node.get("provider") not in (None, "local") and bool(node.get("model"))
 
@@ -109,7 +116,7 @@ def _ordered(tree: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _photographic(node: dict[str, Any], source_types: dict[str, str | None]) -> bool:
-    return node.get("op") == "source" and not is_trained(node, source_types)
+    return is_source(node) and not is_trained(node, source_types)
 
 
 def classify(
@@ -118,7 +125,7 @@ def classify(
     """The deliverable's IPTC digital source type. ``in_picture``: a
     photograph is part of the picture (opened or composited in), not only a
     reference a generation looked at."""
-    steps = [n for n in nodes if n.get("op") != "source"]
+    steps = [n for n in nodes if not is_source(n)]
     if any(is_trained(n, kinds) for n in nodes):
         return COMPOSITE_TRAINED if in_picture else TRAINED
     if not steps:
@@ -140,7 +147,7 @@ def _root(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 def _title(node: dict[str, Any]) -> str:
-    src = node.get("source") or ""
+    src = node.get("source") or (node.get("params") or {}).get("source") or ""
     name = src.rsplit("/", 1)[-1] if src else ""
     return name or f"asset {node['asset'][:12]}"
 
@@ -150,9 +157,10 @@ def _agent(version: str) -> dict[str, str]:
 
 
 def _describe(node: dict[str, Any]) -> str:
-    how = f"{node['model']} via {node['provider']}" if node.get("model") else "local engine"
-    if node.get("provider") == "local" and node.get("model"):
-        how = f"{node['model']} (local engine)"
+    if node.get("provider") in (None, "local"):
+        how = "local engine"
+    else:
+        how = f"{node.get('model')} via {node['provider']}"
     return f"{node.get('step')}: {node['op']} ({how})"
 
 
@@ -182,14 +190,14 @@ def build(
             ingredients[node["asset"]] = have
         return have
 
-    if root.get("op") == "source":
+    if is_source(root):
         add_source(root, "parentOf")
     for node in nodes:  # references and layers: every other way a source enters
-        if node.get("op") == "source":
+        if is_source(node):
             continue
         primary = _primary(node)
         for parent in node.get("parents") or []:
-            if parent.get("op") == "source" and parent is not primary:
+            if is_source(parent) and parent is not primary:
                 rel = "componentOf" if node["op"] == "composite" else "inputTo"
                 add_source(parent, rel)
 
@@ -200,7 +208,7 @@ def build(
     )
     dst = classify(nodes, photo_in_chain, kinds)
     actions: list[dict[str, Any]] = []
-    if root.get("op") == "source":
+    if is_source(root):
         actions.append(
             {
                 "action": "c2pa.opened",
@@ -211,7 +219,7 @@ def build(
         )
     ai_systems: list[str] = []
     for node in nodes:
-        if node.get("op") == "source" or (node["op"] not in ACTIONS and node is not root):
+        if is_source(node) or node["op"] not in ACTIONS:
             continue
         trained = is_trained(node, kinds)
         if trained and node.get("model"):
@@ -236,7 +244,7 @@ def build(
         refs = [
             ingredients[p["asset"]].label
             for p in node.get("parents") or []
-            if p.get("op") == "source" and p["asset"] in ingredients and p is not root
+            if is_source(p) and p["asset"] in ingredients and p is not root
         ]
         if refs:
             action["parameters"]["ingredientIds"] = refs
@@ -262,7 +270,7 @@ def build(
         "digital_source_type": dst,
         "disclosure": {"prompts": prompts},
         "watermark": watermark,
-        "steps": [_step_record(n) for n in nodes if n.get("op") != "source"],
+        "steps": [_step_record(n) for n in nodes if not is_source(n)],
         "sources": [
             {
                 "asset": n["asset"],
@@ -270,18 +278,27 @@ def build(
                 "relationship": ingredients[n["asset"]].relationship,
             }
             for n in nodes
-            if n.get("op") == "source" and n["asset"] in ingredients
+            if is_source(n) and n["asset"] in ingredients
         ],
         **(extra or {}),
     }
+    assertions: list[dict[str, Any]] = [
+        {"label": "c2pa.actions.v2", "data": {"actions": actions}},
+        {"label": LINEAGE_LABEL, "data": lineage},
+    ]
+    if watermark:  # the watermark as C2PA's soft binding: the id that finds this manifest again
+        value = base64.b64encode(bytes.fromhex(watermark)).decode()
+        assertions.append(
+            {
+                "label": "c2pa.soft-binding",
+                "data": {"alg": SOFT_BINDING_ALG, "blocks": [{"scope": {}, "value": value}]},
+            }
+        )
     definition = {
         "claim_generator_info": [_agent(version)],
         "title": title,
         "format": mime,
-        "assertions": [
-            {"label": "c2pa.actions.v2", "data": {"actions": actions}},
-            {"label": LINEAGE_LABEL, "data": lineage},
-        ],
+        "assertions": assertions,
     }
     definition = withhold(definition, prompts, secrets)
     return Manifest(definition, list(ingredients.values()), dst, list(dict.fromkeys(ai_systems)))

@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeInt, field_validator
 
+from routeyard.brief import Provenance
 from routeyard.canonical import sha256_hex
 from routeyard.checks import GATES, SCORERS, check, threshold_for
 from routeyard.ops.base import InputAsset, Op, OpContext, OpInputError, OpParams, Output, register
@@ -176,6 +177,8 @@ class ExportParams(OpParams):
     # One name per input, in order, for several sets in one folder (a brief's
     # formats: space-week-9x16.png, space-week-9x16.mp4, space-week-1x1.png, …).
     names: list[Annotated[str, Field(pattern=_NAME)]] | None = None
+    # Prompt disclosure and the watermark; unset: the brief's, else full + on.
+    provenance: Provenance | None = None
 
 
 @register
@@ -206,7 +209,10 @@ class ExportOp(Op):
             dest,
             secrets=ctx.secrets,
             stem=stems,
+            policy=params.provenance or Provenance(),
         )
+        for warning in sidecar.get("warnings", []):
+            ctx.warn(warning)
         data = json.dumps(sidecar, indent=2, sort_keys=True).encode()
         files: dict[str, str] = {}
         for f in sidecar["deliverables"]:

@@ -58,6 +58,14 @@ class Plan:
         )
 
 
+def _with_brief(params: dict, op: str, spec: PipelineSpec) -> dict:
+    """An export step takes the brief's ``provenance:`` unless it sets its own."""
+    brief = spec.brief
+    if op == "export" and "provenance" not in params and brief is not None and brief.provenance:
+        return {**params, "provenance": brief.provenance.model_dump()}
+    return params
+
+
 def build(spec: PipelineSpec) -> Plan:
     nodes: dict[str, Node] = {}
     branches: dict[str, tuple[str, ...]] = {}
@@ -94,7 +102,7 @@ def build(spec: PipelineSpec) -> Plan:
                 branch=i if fan else None,
                 op=step.op,
                 model=step.model,
-                params={**step.params, **combo},
+                params=_with_brief({**step.params, **combo}, step.op, spec),
                 deps=deps,
                 seed=step.seed,
                 retries=step.retries,

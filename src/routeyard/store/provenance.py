@@ -1,16 +1,19 @@
 """Lineage trees and provenance export.
 
 ``lineage`` walks an asset back to its sources through the steps that first
-computed each asset. ``export_assets`` writes deliverables with the same
-provenance embedded in the file (PNG text chunk, JPEG comment, MP4 metadata)
-and in a JSON sidecar, so the history travels with the file even after it
-leaves routeyard. Everything passes through ``redact``.
+computed each asset. ``export_assets`` writes each deliverable with, in this
+order: the invisible watermark (its asset id in the pixels), routeyard's own
+lineage record (PNG text chunk, JPEG comment, MP4 metadata: what earlier
+exports carried, still read), the IPTC/XMP AI marking, and last the signed
+C2PA manifest, whose hash binds every byte before it. A JSON sidecar lists
+the files. Everything passes through ``redact``, and the brief's
+``provenance: prompts`` decides what of the prompts any of it discloses.
 """
 
 from __future__ import annotations
 
-import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -19,13 +22,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, PngImagePlugin
-
+from routeyard import __version__, config
+from routeyard.brief import Provenance
 from routeyard.canonical import sha256_hex
+from routeyard.credentials import manifest as c2pa_manifest
+from routeyard.credentials import marking, signing, watermark
+from routeyard.credentials import xmp as xmp_marking
+from routeyard.credentials.disclosure import prompt_hash, prompts_in, withhold
+from routeyard.credentials.record import embed
 from routeyard.secrets import redact
 from routeyard.store._base import Catalog
 
-PROVENANCE_KEY = "routeyard:provenance"
+log = logging.getLogger(__name__)
+UNSIGNED_WARNING = (
+    "no C2PA signer is configured: the files carry the IPTC/XMP AI marking and the "
+    "watermark but no signed Content Credentials (hint: `routeyard credentials init` "
+    "for development, or set ROUTEYARD_C2PA_KEY and ROUTEYARD_C2PA_CERT)"
+)
+_warned_unsigned = False
+
 SIDECAR = "provenance.json"
 _EXT = {
     "image/png": ".png",
@@ -86,6 +101,15 @@ def lineage(
                 if parent != asset_id
             ],
         )
+        route = catalog.get_route(step.id)
+        if route:  # why this model: the router's choice, its reason and fallbacks
+            chosen = route.get("chosen") or {}
+            node["route"] = {
+                "model": chosen.get("model"),
+                "provider": chosen.get("provider"),
+                "reason": chosen.get("reason"),
+                "fallbacks": route.get("fallbacks") or [],
+            }
         if step.seed is None:  # say why the result cannot be reproduced from a seed
             why = next((w for w in step.warnings if "seed" in w), None)
             if why:
@@ -100,74 +124,6 @@ def deliverable_name(tree: dict[str, Any], mime: str) -> str:
     return f"{stem}-{tree['asset'][:8]}{_EXT.get(mime, '.bin')}"
 
 
-def embed(data: bytes, mime: str, payload: dict[str, Any]) -> bytes:
-    """Return the file's bytes with ``payload`` embedded as metadata, where the format allows."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    if mime == "image/png":
-        img = Image.open(io.BytesIO(data))
-        info = PngImagePlugin.PngInfo()
-        for key, value in (img.text if hasattr(img, "text") else {}).items():
-            if key != PROVENANCE_KEY:
-                info.add_text(key, value)
-        info.add_itxt(PROVENANCE_KEY, text)
-        out = io.BytesIO()
-        img.save(out, format="PNG", pnginfo=info)
-        return out.getvalue()
-    if mime == "image/jpeg":
-        img = Image.open(io.BytesIO(data))
-        out = io.BytesIO()
-        img.save(
-            out,
-            format="JPEG",
-            quality="keep",
-            comment=text.encode(),
-            exif=img.info.get("exif", b""),
-            icc_profile=img.info.get("icc_profile"),
-        )
-        return out.getvalue()
-    if mime == "video/mp4":
-        return _embed_mp4(data, text)
-    return data
-
-
-def read_embedded(path: Path) -> dict[str, Any] | None:
-    """Read provenance back out of an exported file (PNG, JPEG or MP4)."""
-    suffix = path.suffix.lower()
-    if suffix == ".png":
-        text = Image.open(path).text.get(PROVENANCE_KEY)
-    elif suffix in (".jpg", ".jpeg"):
-        raw = Image.open(path).info.get("comment")
-        text = raw.decode() if isinstance(raw, bytes) else raw
-    elif suffix == ".mp4":
-        import av
-
-        with av.open(str(path)) as container:
-            text = container.metadata.get("comment")
-    else:
-        return None
-    return json.loads(text) if text else None
-
-
-def _embed_mp4(data: bytes, text: str) -> bytes:
-    import av
-
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4"
-        src.write_bytes(data)
-        with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
-            out.metadata["comment"] = text
-            mapping = {}
-            for stream in inp.streams:
-                if stream.type in ("video", "audio"):
-                    mapping[stream.index] = out.add_stream_from_template(stream)
-            for packet in inp.demux():
-                if packet.dts is None or packet.stream.index not in mapping:
-                    continue
-                packet.stream = mapping[packet.stream.index]
-                out.mux(packet)
-        return dst.read_bytes()
-
-
 def export_assets(
     catalog: Catalog,
     asset_path,
@@ -177,11 +133,14 @@ def export_assets(
     extra: dict[str, Any] | None = None,
     secrets: Sequence[str] = (),
     stem: str | Sequence[str] | None = None,
+    policy: Provenance | None = None,
 ) -> dict[str, Any]:
     """Write deliverables and the provenance sidecar into ``dest``; returns the
-    sidecar. With ``stem`` the files are ``STEM.png`` / ``STEM.mp4`` (a second of
+    sidecar (with ``warnings`` when the files go out unsigned). With ``stem`` the files are ``STEM.png`` / ``STEM.mp4`` (a second of
     a kind ``STEM-2.png``), and the set an earlier export left there is replaced;
     a list names each asset in turn."""
+    policy = policy or Provenance()
+    signer = config.c2pa_signer()  # read before anything is written: a bad key fails first
     dest.mkdir(parents=True, exist_ok=True)
     earlier = _listed(dest) if stem else set()
     memo: dict = {}
@@ -198,25 +157,110 @@ def export_assets(
             key = f"{own}{ext}"
             used[key] = used.get(key, 0) + 1
             name = f"{own}{'' if used[key] == 1 else f'-{used[key]}'}{ext}"
-        payload = {"asset": asset_id, "lineage": tree}
-        data = embed(Path(asset_path(asset_id)).read_bytes(), record.mime, payload)
+        prompts = prompts_in(tree)
+        shown = withhold(tree, policy.prompts, prompts)
+        data, credentials = _credentialed(
+            catalog, asset_path, asset_id, record.mime, tree, shown, name, policy, signer
+        )
         _write_atomic(dest / name, data)
         entry = {
             "file": name,
             "asset": asset_id,
             "sha256": sha256_hex(data),
             "media": record.facts(),
-            "lineage": tree,
+            "lineage": shown,
+            "credentials": credentials,
         }
         notes = [_annotation(a) for a in catalog.annotations(asset_id)]
         if notes:  # a reviewer's flagged frames travel with the file
             entry["annotations"] = notes
         files.append(entry)
     sidecar = redact({"routeyard": 1, **(extra or {}), "deliverables": files}, secrets)
+    if signer is None and files:
+        sidecar["warnings"] = [UNSIGNED_WARNING]
+        global _warned_unsigned
+        if not _warned_unsigned:  # once per process; every export's sidecar says it too
+            log.warning(UNSIGNED_WARNING)
+            _warned_unsigned = True
     _write_atomic(dest / SIDECAR, json.dumps(sidecar, indent=2, sort_keys=True).encode())
     for old in earlier - {f["file"] for f in files}:  # one current set, not a pile
         (dest / old).unlink(missing_ok=True)
     return sidecar
+
+
+def _credentialed(
+    catalog: Catalog,
+    asset_path,
+    asset_id: str,
+    mime: str,
+    tree: dict[str, Any],
+    shown: dict[str, Any],
+    name: str,
+    policy: Provenance,
+    signer: config.C2paSigner | None,
+) -> tuple[bytes, dict[str, Any]]:
+    """The deliverable's bytes with every layer of marking, and what it carries."""
+    data = Path(asset_path(asset_id)).read_bytes()
+    mark = None
+    if policy.watermark and mime in marking.MARKABLE:
+        mark = watermark.short_id(asset_id)
+        data = marking.apply(data, mime, mark)
+    data = embed(data, mime, {"asset": asset_id, "lineage": shown})
+    sources = {}
+    for node in _sources(tree):
+        found = xmp_marking.read(Path(asset_path(node["asset"])).read_bytes()) or {}
+        dst = found.get("Iptc4xmpExt:DigitalSourceType", "")
+        sources[node["asset"]] = dst.rsplit("/", 1)[-1] or None
+    built = c2pa_manifest.build(
+        tree,
+        title=name,
+        mime=mime,
+        version=__version__,
+        prompts=policy.prompts,
+        source_types=sources,
+        watermark=mark,
+    )
+    prompt_field = None
+    if policy.prompts != "none":
+        texts = prompts_in(tree)
+        if texts:
+            prompt_field = texts[0] if policy.prompts == "full" else prompt_hash(texts[0])
+    packet = xmp_marking.packet(
+        {
+            "digital_source_type": built.digital_source_type,
+            "ai_systems": built.ai_systems,
+            "prompt": prompt_field,
+            "creator_tool": f"routeyard {__version__}",
+            "document_id": f"routeyard:asset:{asset_id}",
+            "asset": asset_id,
+            "disclosure": f"prompts={policy.prompts}",
+        }
+    )
+    if mime in ("image/png", "image/jpeg", "image/webp", "video/mp4"):
+        data = xmp_marking.embed(data, mime, packet)
+        if signer is not None:
+            data = signing.sign(
+                data, mime, built, signer, lambda a: Path(asset_path(a)).read_bytes()
+            )
+    return data, {
+        "signed": signer is not None and mime in marking.MARKABLE,
+        "digital_source_type": built.digital_source_type,
+        "watermark": mark,
+        "prompts": policy.prompts,
+    }
+
+
+def _sources(tree: dict[str, Any]) -> list[dict[str, Any]]:
+    out, stack, seen = [], [tree], set()
+    while stack:
+        node = stack.pop()
+        if node["asset"] in seen:
+            continue
+        seen.add(node["asset"])
+        if c2pa_manifest.is_source(node):
+            out.append(node)
+        stack.extend(node.get("parents") or [])
+    return out
 
 
 def _listed(dest: Path) -> set[str]:
