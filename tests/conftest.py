@@ -21,6 +21,23 @@ def _no_user_overlay(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ROUTEYARD_CATALOG_OVERLAY", str(none))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_signer(tmp_path_factory):
+    """One development CA and signer (`credentials init`) signs every export
+    of the session, module-scoped fixtures and subprocesses included; never
+    the machine's own ~/.config/routeyard/credentials. A test that wants no
+    signer points ROUTEYARD_CREDENTIALS_DIR at an empty folder."""
+    from routeyard.credentials import authority
+
+    folder = tmp_path_factory.getbasetemp() / "c2pa-signer"
+    authority.init(folder)
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("ROUTEYARD_C2PA_KEY", "ROUTEYARD_C2PA_CERT", "ROUTEYARD_C2PA_TRUST"):
+            mp.delenv(name, raising=False)
+        mp.setenv("ROUTEYARD_CREDENTIALS_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     """A fresh store folder, also exported as ROUTEYARD_HOME."""

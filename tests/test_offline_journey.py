@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import av
 import numpy as np
@@ -124,3 +125,68 @@ def test_the_hero_carries_the_headline(journey):
     h, w = rgb.shape[:2]
     box = (round(0.06 * w), round(0.84 * h), round(0.94 * w), round(0.97 * h))
     assert normalise(read_text(rgb, box, (0xFF, 0xD4, 0x00))) == "SPACEWEEK"
+
+
+def _flip_one_media_byte(src, dst, at: float = 0.7) -> None:
+    data = bytearray(src.read_bytes())
+    data[int(len(data) * at)] ^= 0x01
+    dst.write_bytes(bytes(data))
+
+
+def test_every_deliverable_carries_content_credentials_that_match_its_lineage(
+    journey, test_signer, tmp_path
+):
+    from routeyard.credentials import marking
+    from tests.support import credentials as cred
+
+    work, home, _ = journey
+    out = work / "out"
+    sidecar = json.loads((out / "provenance.json").read_text())
+    assert sorted(Path(d["file"]).suffix for d in sidecar["deliverables"]) == [".mp4", ".png"]
+    for entry in sidecar["deliverables"]:
+        path = out / entry["file"]
+        state, manifest, results = cred.read(path, test_signer)
+        assert state == "Trusted", results
+        codes = {c["code"] for c in results["activeManifest"]["success"]}
+        assert {"claimSignature.validated", "signingCredential.trusted"} <= codes
+        assert codes & {"assertion.dataHash.match", "assertion.bmffHash.match"}  # bound to the bytes
+        tree = api.lineage(entry["asset"], home=home)
+        cred.check_against_lineage(manifest, tree)
+        acts = cred.actions(manifest)
+        # a photograph is opened, not created; no step here ran a trained model
+        assert acts[0]["action"] == "c2pa.opened"
+        assert [(i["title"], i["relationship"]) for i in manifest["ingredients"]] == [
+            ("sample:astronaut", "parentOf")
+        ]
+        assert not any("trainedAlgorithmicMedia" in a.get("digitalSourceType", "") for a in acts)
+        assert acts[-1]["action"] == "c2pa.watermarked"
+        marked = cred.marking(path)
+        assert marked["Iptc4xmpExt:DigitalSourceType"] == cred.IPTC + "compositeSynthetic"
+        assert marked["routeyard:Asset"] == entry["asset"]
+        assert "Iptc4xmpExt:AISystemUsed" not in marked  # no AI system made any of it
+        found = marking.read(path)
+        assert found is not None and entry["asset"].startswith(found.short_id)
+        # one byte of the media changed: the manifest no longer validates
+        tampered = tmp_path / f"tampered{path.suffix}"
+        _flip_one_media_byte(path, tampered)
+        assert cred.read(tampered, test_signer)[0] == "Invalid"
+        cli = [sys.executable, "-m", "routeyard.cli", "verify", str(tampered)]
+        bad = subprocess.run(cli, env=subprocess_env(home), capture_output=True, text=True)
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        assert "INVALID" in bad.stdout
+
+
+def test_verify_on_the_delivered_video_shows_its_lineage(journey, test_signer):
+    work, home, _ = journey
+    video = next((work / "out").glob("video-*.mp4"))
+    cmd = [sys.executable, "-m", "routeyard.cli", "verify", str(video), "--json"]
+    done = subprocess.run(cmd, cwd=work, env=subprocess_env(home), capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["state"] == "trusted"
+    assert report["c2pa"]["signer"]["development"] is True
+    steps = [a["step"] for a in report["c2pa"]["actions"] if a["step"]]
+    assert (steps[-1] == "video" and "motion[0]" in steps) or any(s.startswith("motion[") for s in steps)
+    assert report["watermark"]["id"] == report["asset"][:10]
+    assert report["store"]["asset"] == report["asset"]
+    assert report["store"]["lineage"]["step"] == "video"

@@ -71,6 +71,39 @@ def test_journey_on_the_vendor_apis(fakes, home, pipeline):
     assert [f.total_submissions for f in (bfl, google, kling)] == [1, 1, 1]
     exported = list((pipeline.parent / "out-hosted").iterdir())
     assert any(p.suffix == ".mp4" for p in exported)
+    _check_credentials(pipeline.parent / "out-hosted", home)
+
+
+def _check_credentials(out: Path, home: Path) -> None:
+    """Every hosted deliverable: a valid manifest whose actions are the lineage's
+    steps, created by a trained model, and marked so in XMP too."""
+    from routeyard.credentials import marking
+    from tests.support import credentials as cred
+
+    signer = Path(os.environ["ROUTEYARD_CREDENTIALS_DIR"])
+    sidecar = json.loads((out / "provenance.json").read_text())
+    assert len(sidecar["deliverables"]) == 2
+    for entry in sidecar["deliverables"]:
+        path = out / entry["file"]
+        state, manifest, results = cred.read(path, signer)
+        assert state == "Trusted", results
+        tree = api.lineage(entry["asset"], home=home)
+        cred.check_against_lineage(manifest, tree)
+        acts = cred.actions(manifest)
+        created = acts[0]
+        assert created["action"] == "c2pa.created"
+        assert created["digitalSourceType"] == cred.IPTC + "trainedAlgorithmicMedia"
+        assert created["parameters"]["provider"] == "bfl"
+        assert manifest.get("ingredients", []) == []  # nothing came from outside
+        for a in acts[1:-1]:  # the edit and the animation ran trained models too
+            assert a["digitalSourceType"] == cred.IPTC + "trainedAlgorithmicMedia"
+        route = cred.assertion(manifest, "com.routeyard.lineage")["steps"][0]["route"]
+        assert route["model"] == created["parameters"]["model"] and route["reason"]
+        marked = cred.marking(path)
+        assert marked["Iptc4xmpExt:DigitalSourceType"] == cred.IPTC + "trainedAlgorithmicMedia"
+        assert created["parameters"]["model"] in marked["Iptc4xmpExt:AISystemUsed"]
+        found = marking.read(path)
+        assert found is not None and entry["asset"].startswith(found.short_id)
 
 
 def test_journey_on_fal_alone(fakes, home, pipeline):

@@ -52,8 +52,6 @@ ACTIONS = {
     "reframe": "c2pa.cropped",
     "conform": "c2pa.transcoded",
 }
-# ops that make a whole new picture from their inputs rather than change one
-_WHOLE = frozenset({"generate", "animate"})
 # ops that add synthetic elements (text, layers, rendered motion) to a picture
 _ADDS = frozenset({"typeset", "composite", "animate"})
 
@@ -250,9 +248,8 @@ def build(
             action["parameters"]["ingredientIds"] = refs
         if node is root:
             action["digitalSourceType"] = IPTC + (TRAINED if trained else ALGORITHMIC)
-        elif trained:
-            whole = node["op"] in _WHOLE and not photo_in_chain
-            action["digitalSourceType"] = IPTC + (TRAINED if whole else COMPOSITE_TRAINED)
+        elif trained:  # a photograph in the picture makes it a composite with AI media
+            action["digitalSourceType"] = IPTC + (COMPOSITE_TRAINED if photo_in_chain else TRAINED)
         actions.append(action)
     if watermark:
         actions.append(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import av
 import c2pa
 
 from routeyard.credentials import marking, signing
@@ -94,8 +95,12 @@ def inspect(path: Path, *, trust: bytes | None = None, watermark: bool = True) -
     report.xmp = xmp_marking.read(data)
     report.legacy = _legacy(path)
     if watermark and mime in marking.MARKABLE:
-        found = marking.read(path)
-        report.watermark = found.to_dict() if found else None
+        try:
+            found = marking.read(path)
+        except (OSError, ValueError, av.error.FFmpegError) as exc:  # damaged pixels
+            report.problems.append(f"the pictures cannot be decoded for the watermark: {exc}")
+        else:
+            report.watermark = found.to_dict() if found else None
     return report
 
 
@@ -165,5 +170,5 @@ def _legacy(path: Path) -> dict[str, Any] | None:
 
     try:
         return read_embedded(path)
-    except (OSError, ValueError):
+    except (OSError, ValueError, av.error.FFmpegError):  # damaged, or not ours
         return None
