@@ -149,7 +149,10 @@ def test_every_deliverable_carries_content_credentials_that_match_its_lineage(
         assert state == "Trusted", results
         codes = {c["code"] for c in results["activeManifest"]["success"]}
         assert {"claimSignature.validated", "signingCredential.trusted"} <= codes
-        assert codes & {"assertion.dataHash.match", "assertion.bmffHash.match"}  # bound to the bytes
+        assert codes & {
+            "assertion.dataHash.match",
+            "assertion.bmffHash.match",
+        }  # bound to the bytes
         tree = api.lineage(entry["asset"], home=home)
         cred.check_against_lineage(manifest, tree)
         acts = cred.actions(manifest)
@@ -186,7 +189,9 @@ def test_verify_on_the_delivered_video_shows_its_lineage(journey, test_signer):
     assert report["state"] == "trusted"
     assert report["c2pa"]["signer"]["development"] is True
     steps = [a["step"] for a in report["c2pa"]["actions"] if a["step"]]
-    assert (steps[-1] == "video" and "motion[0]" in steps) or any(s.startswith("motion[") for s in steps)
+    assert (steps[-1] == "video" and "motion[0]" in steps) or any(
+        s.startswith("motion[") for s in steps
+    )
     assert report["watermark"]["id"] == report["asset"][:10]
     assert report["store"]["asset"] == report["asset"]
     assert report["store"]["lineage"]["step"] == "video"

@@ -25,9 +25,15 @@ def read(path: Path, signer_dir: Path) -> tuple[str, dict[str, Any], dict[str, A
         }
     )
     mime = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".mp4": "video/mp4"}
-    with c2pa.Reader(mime[path.suffix], io.BytesIO(data), context=c2pa.Context(settings=settings)) as r:
+    with c2pa.Reader(
+        mime[path.suffix], io.BytesIO(data), context=c2pa.Context(settings=settings)
+    ) as r:
         store = json.loads(r.json())
-        return r.get_validation_state(), store["manifests"][store["active_manifest"]], r.get_validation_results()
+        return (
+            r.get_validation_state(),
+            store["manifests"][store["active_manifest"]],
+            r.get_validation_results(),
+        )
 
 
 def assertion(manifest: dict[str, Any], label: str) -> Any:

@@ -112,6 +112,7 @@ def asset_page(request: Request, ref: str) -> HTMLResponse:
         asset=asset,
         graph=graph,
         annotations=store.catalog.annotations(asset.id),
+        credentials=views.delivered_credentials(store, asset.id),
     )
 
 

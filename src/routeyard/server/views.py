@@ -172,3 +172,30 @@ def variants(store: Store, run_ref: str, step: str) -> dict[str, Any]:
         "chosen_by": (chooser.params.get("by") if chooser else None),
         "variants": items,
     }
+
+
+def delivered_credentials(store, asset_id: str, *, runs: int = 50) -> list[dict[str, Any]]:
+    """What `routeyard verify` says of each file this asset was exported as
+    (the recent runs' export steps), so the asset page shows the same."""
+    from pathlib import Path
+
+    from routeyard import config
+    from routeyard.credentials import verify
+
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    trust = config.c2pa_trust_anchors()
+    for listed in store.catalog.list_runs(limit=runs):
+        for step in store.catalog.get_run(listed.id).steps:
+            if step.op != "export" or not step.outputs or step.status not in ("executed", "cached"):
+                continue
+            meta = store.catalog.get_asset(step.outputs[0]).meta or {}
+            for asset, name in meta.get("written") or []:
+                path = Path(meta.get("dir") or "") / name
+                if asset != asset_id or str(path) in seen or not path.is_file():
+                    continue
+                seen.add(str(path))
+                # the watermark of a video takes seconds to read: pictures only here
+                still = path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")
+                out.append(verify.inspect(path, trust=trust, watermark=still).to_dict())
+    return out

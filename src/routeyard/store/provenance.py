@@ -169,7 +169,7 @@ def export_assets(
             "sha256": sha256_hex(data),
             "media": record.facts(),
             "lineage": shown,
-            "credentials": credentials,
+            "provenance": credentials,
         }
         notes = [_annotation(a) for a in catalog.annotations(asset_id)]
         if notes:  # a reviewer's flagged frames travel with the file
