@@ -88,7 +88,7 @@ def test_a_delivered_video_reads_back_after_an_h264_reencode_at_crf_28(tmp_path)
     with av.open(str(delivered)) as c:
         assert c.streams.video[0].frames == 48
         assert float(c.streams.video[0].average_rate) == 24.0
-    frames = marking.frames_of(delivered)
+    frames, _ = marking.frames_of(delivered)
     assert _psnr(clip[10], frames[10]) > 30  # the re-encode, not the mark, sets this
     reencoded = tmp_path / "platform.mp4"
     _mp4(frames, 28, reencoded)

@@ -81,32 +81,43 @@ def _video(data: bytes, sid: str) -> bytes:
         return dst.read_bytes()
 
 
-def frames_of(path: Path, *, limit: int = SAMPLE_FRAMES) -> list[np.ndarray]:
+def frames_of(path: Path, *, limit: int = SAMPLE_FRAMES) -> tuple[list[np.ndarray], list[int]]:
     """A picture's pixels, or up to ``limit`` frames spread over a video
-    (decoded one at a time; only the picked ones are kept)."""
+    (decoded one at a time; only the picked ones are kept), and which of
+    them are key frames."""
     with path.open("rb") as f:
         head = f.read(12)
     if head[4:8] != b"ftyp":
         with Image.open(path) as img:
-            return [np.asarray(img.convert("RGB"))]
+            return [np.asarray(img.convert("RGB"))], [0]
     import av
 
     pin_mmap_threshold()
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        total = stream.frames or int(
-            (stream.duration or 0) * stream.time_base * (stream.average_rate or 24)
-        )
+        total = stream.frames or 0
         picks = set(np.linspace(0, max(total - 1, 0), limit).round().astype(int).tolist())
-        kept = []
+        kept: list[np.ndarray] = []
+        keys: list[int] = []
         for i, frame in enumerate(container.decode(video=0)):
-            if i in picks or not total:
+            if frame.key_frame or i in picks or (not total and len(kept) < limit):
+                if frame.key_frame:
+                    keys.append(len(kept))
                 kept.append(frame.to_ndarray(format="rgb24"))
-                if not total and len(kept) >= limit:
-                    break
-    return kept
+    return kept, keys
 
 
 def read(path: Path) -> watermark.Mark | None:
-    """The mark in a file, or None when there is none."""
-    return watermark.read(frames_of(path))
+    """The mark in a file, or None when there is none.
+
+    A video re-encoded hard (a platform's CRF 28) keeps the mark in its key
+    frames, which are coded afresh; in the frames predicted from them the
+    encoder drops the faint residual and the mark drifts with the picture,
+    so summed over a fast pan they can outvote the key frames. The key
+    frames are read on their own first, then every sampled frame together."""
+    frames, keys = frames_of(path)
+    if len(frames) > 1 and keys:
+        found = watermark.read([frames[i] for i in keys])
+        if found is not None:
+            return found
+    return watermark.read(frames)
