@@ -126,9 +126,11 @@ class Peer:
         self.enc.set_watermark("bytes", bytes.fromhex(SID))
 
     def embed(self, rgb):
-        return cv2.cvtColor(
-            self.enc.encode(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), "dwtDct"), cv2.COLOR_BGR2RGB
-        )
+        try:
+            bgr = self.enc.encode(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), "dwtDct")
+        except RuntimeError:  # "image too small": it marks nothing under 256x256
+            return rgb
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def read(self, frames) -> bool:  # the peer has no vote across frames: any of three
         for f in frames[:3]:
