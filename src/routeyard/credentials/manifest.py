@@ -195,7 +195,7 @@ def build(
             continue
         primary = _primary(node)
         for parent in node.get("parents") or []:
-            if is_source(parent) and parent is not primary:
+            if is_source(parent) and (primary is None or parent["asset"] != primary["asset"]):
                 rel = "componentOf" if node["op"] == "composite" else "inputTo"
                 add_source(parent, rel)
 
@@ -223,7 +223,7 @@ def build(
         if trained and node.get("model"):
             ai_systems.append(f"{node['model']} ({node['provider']})")
         name = ACTIONS.get(node["op"], "c2pa.edited")
-        if node is root:
+        if node["asset"] == root["asset"]:
             name = "c2pa.created"
         elif name == "c2pa.created":  # only the first action may create
             name = "c2pa.edited"
@@ -242,11 +242,11 @@ def build(
         refs = [
             ingredients[p["asset"]].label
             for p in node.get("parents") or []
-            if is_source(p) and p["asset"] in ingredients and p is not root
+            if is_source(p) and p["asset"] in ingredients and p["asset"] != root["asset"]
         ]
         if refs:
             action["parameters"]["ingredientIds"] = refs
-        if node is root:
+        if node["asset"] == root["asset"]:
             action["digitalSourceType"] = IPTC + (TRAINED if trained else ALGORITHMIC)
         elif trained:  # a photograph in the picture makes it a composite with AI media
             action["digitalSourceType"] = IPTC + (COMPOSITE_TRAINED if photo_in_chain else TRAINED)
