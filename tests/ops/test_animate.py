@@ -72,7 +72,11 @@ def test_clip_facts_first_frame_and_smooth_motion(run_step, still, move):
     speed = flow_per_frame(frames)  # mean optical-flow magnitude, pixels per frame
     assert speed.sum() > 5, "no visible motion"
     assert speed.max() < 0.02 * 320, "motion too fast to stay coherent"
-    assert np.abs(np.diff(speed)).max() < 0.35 * speed.max(), f"a jerk in the motion: {speed}"
+    # a jerk is a step in speed that lasts: a 3-frame running median keeps such a step
+    # and drops a one-frame wobble of the flow estimate (which flipped this check
+    # between OpenCV builds on the orbit's turnaround)
+    steady = np.array([np.median(speed[max(0, i - 1) : i + 2]) for i in range(len(speed))])
+    assert np.abs(np.diff(steady)).max() < 0.35 * speed.max(), f"a jerk in the motion: {speed}"
     assert speed[0] < 0.3 * speed.max() and speed[-1] < 0.3 * speed.max(), "no ease in/out"
 
 
