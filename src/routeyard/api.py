@@ -348,6 +348,8 @@ def verify_file(file: str | Path, *, home: str | Path | None = None) -> dict[str
 
 
 def _stored_lineage(ref: str | None, home: str | Path | None) -> dict[str, Any] | None:
+    from routeyard.credentials import manifest
+
     if not ref:
         return None
     root = config.store_home(home)
@@ -359,17 +361,10 @@ def _stored_lineage(ref: str | None, home: str | Path | None) -> dict[str, Any] 
         except RouteyardError:
             return None
         tree = provenance.lineage(store.catalog, asset, secrets=known_secrets())
-    count, stack, seen = 0, [tree], set()
-    while stack:
-        node = stack.pop()
-        if node["asset"] in seen:
-            continue
-        seen.add(node["asset"])
-        count += node.get("op") != "source"
-        stack.extend(node.get("parents") or [])
+    steps = [n for n in manifest.ordered(tree) if not manifest.is_source(n)]
     return {
         "asset": asset,
-        "steps": count,
+        "steps": len(steps),
         "run": tree.get("run"),
         "home": str(root),
         "lineage": tree,

@@ -96,7 +96,7 @@ def _primary(node: dict[str, Any]) -> dict[str, Any] | None:
     return parents[-1] if node.get("op") == "composite" else parents[0]
 
 
-def _ordered(tree: dict[str, Any]) -> list[dict[str, Any]]:
+def ordered(tree: dict[str, Any]) -> list[dict[str, Any]]:
     """Steps and sources in the order they ran (inputs before the steps that read them)."""
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
@@ -111,10 +111,6 @@ def _ordered(tree: dict[str, Any]) -> list[dict[str, Any]]:
 
     visit(tree)
     return out
-
-
-def _photographic(node: dict[str, Any], source_types: dict[str, str | None]) -> bool:
-    return is_source(node) and not is_trained(node, source_types)
 
 
 def classify(
@@ -175,7 +171,7 @@ def build(
 ) -> Manifest:
     """The manifest definition for the file ``title`` made from ``tree``."""
     kinds = source_types or {}
-    nodes = _ordered(tree)
+    nodes = ordered(tree)
     root = _root(tree)
 
     ingredients: dict[str, Ingredient] = {}
@@ -201,7 +197,7 @@ def build(
 
     photo_in_chain = any(
         i.relationship in ("parentOf", "componentOf")
-        and _photographic({"op": "source", "asset": i.asset}, kinds)
+        and kinds.get(i.asset) not in (TRAINED, COMPOSITE_TRAINED)
         for i in ingredients.values()
     )
     dst = classify(nodes, photo_in_chain, kinds)

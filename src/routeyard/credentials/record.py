@@ -19,19 +19,25 @@ from PIL import Image, PngImagePlugin
 PROVENANCE_KEY = "routeyard:provenance"
 
 
+def png_with_text(data: bytes, key: str, text: str) -> bytes:
+    """The PNG with its ``key`` text chunk (iTXt, uncompressed) set to ``text``;
+    every other text chunk and the ICC profile kept as they were."""
+    img = Image.open(io.BytesIO(data))
+    info = PngImagePlugin.PngInfo()
+    for other, value in getattr(img, "text", {}).items():
+        if other != key:
+            info.add_itxt(other, value)
+    info.add_itxt(key, text)
+    out = io.BytesIO()
+    img.save(out, format="PNG", pnginfo=info, icc_profile=img.info.get("icc_profile"))
+    return out.getvalue()
+
+
 def embed(data: bytes, mime: str, payload: dict[str, Any]) -> bytes:
     """Return the file's bytes with ``payload`` embedded as metadata, where the format allows."""
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     if mime == "image/png":
-        img = Image.open(io.BytesIO(data))
-        info = PngImagePlugin.PngInfo()
-        for key, value in (img.text if hasattr(img, "text") else {}).items():
-            if key != PROVENANCE_KEY:
-                info.add_text(key, value)
-        info.add_itxt(PROVENANCE_KEY, text)
-        out = io.BytesIO()
-        img.save(out, format="PNG", pnginfo=info)
-        return out.getvalue()
+        return png_with_text(data, PROVENANCE_KEY, text)
     if mime == "image/jpeg":
         img = Image.open(io.BytesIO(data))
         out = io.BytesIO()

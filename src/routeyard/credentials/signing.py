@@ -76,12 +76,9 @@ def sign(
             builder.sign(handle, mime, io.BytesIO(data), out)
             return out.getvalue()
     except c2pa.C2paError as exc:
-        text = str(exc)
-        hint = "check ROUTEYARD_C2PA_KEY / ROUTEYARD_C2PA_CERT (the key must match the chain's first certificate)"
-        if signer.tsa_url and (
-            "timestamp" in text.lower() or "tsa" in text.lower() or "http" in text.lower()
-        ):
-            hint = f"the timestamp authority {signer.tsa_url} did not answer; unset ROUTEYARD_C2PA_TSA_URL to sign without one"
+        hint = "check that the key matches the first certificate of the chain"
+        if signer.tsa_url:
+            hint += f", and that the timestamp authority {signer.tsa_url} answers"
         raise RouteyardError(
-            f"signing Content Credentials ({signer.source}): {text}", hint=hint
+            f"signing Content Credentials ({signer.source}): {exc}", hint=hint
         ) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +61,7 @@ class Report:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "format": self.format,
-            "state": self.state,
-            "c2pa": self.c2pa,
-            "xmp": self.xmp,
-            "watermark": self.watermark,
-            "legacy": self.legacy,
-            "asset": self.asset,
-            "problems": self.problems,
-        }
+        return {**asdict(self), "asset": self.asset}
 
 
 def mime_of(path: Path, head: bytes) -> str:

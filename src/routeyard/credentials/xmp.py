@@ -17,7 +17,9 @@ import struct
 from typing import Any
 from xml.sax.saxutils import escape
 
-from PIL import Image, PngImagePlugin
+from PIL import Image
+
+from routeyard.credentials.record import png_with_text
 
 IPTC_DST = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 XMP_KEY = "XML:com.adobe.xmp"
@@ -68,15 +70,7 @@ def packet(fields: dict[str, Any]) -> str:
 def embed(data: bytes, mime: str, xmp: str) -> bytes:
     """The file with ``xmp`` as its XMP packet (replacing one already there)."""
     if mime == "image/png":
-        img = Image.open(io.BytesIO(data))
-        info = PngImagePlugin.PngInfo()
-        for key, value in getattr(img, "text", {}).items():
-            if key != XMP_KEY:
-                info.add_itxt(key, value)
-        info.add_itxt(XMP_KEY, xmp)
-        out = io.BytesIO()
-        img.save(out, format="PNG", pnginfo=info, icc_profile=img.info.get("icc_profile"))
-        return out.getvalue()
+        return png_with_text(data, XMP_KEY, xmp)
     if mime == "image/jpeg":
         return _jpeg_with_xmp(data, xmp.encode())
     if mime == "image/webp":

@@ -144,6 +144,7 @@ def export_assets(
     dest.mkdir(parents=True, exist_ok=True)
     earlier = _listed(dest) if stem else set()
     memo: dict = {}
+    kinds: dict[str, str | None] = {}  # each source's own digital source type, read once
     files = []
     used: dict[str, int] = {}
     stems = [stem] * len(asset_ids) if isinstance(stem, str) or stem is None else list(stem)
@@ -160,7 +161,7 @@ def export_assets(
         prompts = prompts_in(tree)
         shown = withhold(tree, policy.prompts, prompts)
         data, credentials = _credentialed(
-            catalog, asset_path, asset_id, record.mime, tree, shown, name, policy, signer
+            asset_path, asset_id, record.mime, tree, shown, prompts, name, policy, signer, kinds
         )
         _write_atomic(dest / name, data)
         entry = {
@@ -189,15 +190,16 @@ def export_assets(
 
 
 def _credentialed(
-    catalog: Catalog,
     asset_path,
     asset_id: str,
     mime: str,
     tree: dict[str, Any],
     shown: dict[str, Any],
+    prompts: list[str],
     name: str,
     policy: Provenance,
     signer: config.C2paSigner | None,
+    kinds: dict[str, str | None],
 ) -> tuple[bytes, dict[str, Any]]:
     """The deliverable's bytes with every layer of marking, and what it carries."""
     data = Path(asset_path(asset_id)).read_bytes()
@@ -206,25 +208,23 @@ def _credentialed(
         mark = watermark.short_id(asset_id)
         data = marking.apply(data, mime, mark)
     data = embed(data, mime, {"asset": asset_id, "lineage": shown})
-    sources = {}
-    for node in _sources(tree):
-        found = xmp_marking.read(Path(asset_path(node["asset"])).read_bytes()) or {}
-        dst = found.get("Iptc4xmpExt:DigitalSourceType", "")
-        sources[node["asset"]] = dst.rsplit("/", 1)[-1] or None
+    for node in c2pa_manifest.ordered(tree):
+        if c2pa_manifest.is_source(node) and node["asset"] not in kinds:
+            found = xmp_marking.read(Path(asset_path(node["asset"])).read_bytes()) or {}
+            term = found.get("Iptc4xmpExt:DigitalSourceType", "").rsplit("/", 1)[-1]
+            kinds[node["asset"]] = term or None
     built = c2pa_manifest.build(
         tree,
         title=name,
         mime=mime,
         version=__version__,
         prompts=policy.prompts,
-        source_types=sources,
+        source_types=kinds,
         watermark=mark,
     )
     prompt_field = None
-    if policy.prompts != "none":
-        texts = prompts_in(tree)
-        if texts:
-            prompt_field = texts[0] if policy.prompts == "full" else prompt_hash(texts[0])
+    if policy.prompts != "none" and prompts:
+        prompt_field = prompts[0] if policy.prompts == "full" else prompt_hash(prompts[0])
     packet = xmp_marking.packet(
         {
             "digital_source_type": built.digital_source_type,
@@ -236,7 +236,7 @@ def _credentialed(
             "disclosure": f"prompts={policy.prompts}",
         }
     )
-    if mime in ("image/png", "image/jpeg", "image/webp", "video/mp4"):
+    if mime in marking.MARKABLE:
         data = xmp_marking.embed(data, mime, packet)
         if signer is not None:
             data = signing.sign(
@@ -248,19 +248,6 @@ def _credentialed(
         "watermark": mark,
         "prompts": policy.prompts,
     }
-
-
-def _sources(tree: dict[str, Any]) -> list[dict[str, Any]]:
-    out, stack, seen = [], [tree], set()
-    while stack:
-        node = stack.pop()
-        if node["asset"] in seen:
-            continue
-        seen.add(node["asset"])
-        if c2pa_manifest.is_source(node):
-            out.append(node)
-        stack.extend(node.get("parents") or [])
-    return out
 
 
 def _listed(dest: Path) -> set[str]:
